@@ -1,0 +1,348 @@
+"""Types and helpers shared by every label family.
+
+A Label Studio *result* is one dict of an annotation's or prediction's
+``result`` list. Results that share an ``id`` form one *region* (geometry plus,
+later, per-region attributes). Every function here is pure: no I/O, no server.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+import numpy as np
+
+IMAGE_TAG = "image"
+"""Name of the ``<Image>`` object tag and of the task data key holding the media URL."""
+
+_OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
+_PART_ID = re.compile(r"^([0-9a-f]{24})_(\d+)$")
+
+
+@dataclass(frozen=True)
+class Frame:
+    """The image one task shows.
+
+    Args:
+        width: image width in pixels (Label Studio's ``original_width``)
+        height: image height in pixels (``original_height``)
+        key: a string unique to this image (the sample id; for video, sample
+            and frame id) from which ids of regions drawn in Label Studio are
+            derived, so that converting the same annotation twice gives the
+            same FiftyOne ids
+    """
+
+    width: int
+    height: int
+    key: str
+
+
+@dataclass(frozen=True)
+class FieldSchema:
+    """One field of a FiftyOne label schema, as the core needs it.
+
+    Args:
+        name: the label field; also the ``name`` of its Label Studio control
+            (the ``from_name`` of its results)
+        label_type: a FiftyOne label type string (``"detections"``, ...)
+        classes: the class names offered to annotators
+        mask_targets: ``{pixel value or "#rrggbb": class}`` for segmentations
+        scalar_type: ``"int"``, ``"float"``, ``"str"`` or ``"bool"`` for scalars
+        attributes: per-label attribute specs (carried for later use)
+    """
+
+    name: str
+    label_type: str
+    classes: tuple[str, ...] = ()
+    mask_targets: Mapping[Any, str] = field(default_factory=dict)
+    scalar_type: str | None = None
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something the core could not convert; it was skipped, the rest was not.
+
+    ``region_id`` and ``from_name`` name the Label Studio region when there is
+    one, so that the caller can say which task and region it was.
+    """
+
+    message: str
+    region_id: str | None = None
+    from_name: str | None = None
+
+
+class RegionError(ValueError):
+    """A region whose content does not fit its control; skipped with a Problem."""
+
+
+def make_result(
+    field: FieldSchema,
+    frame: Frame,
+    result_type: str,
+    value: dict,
+    region_id: str,
+    score: float | None = None,
+) -> dict:
+    """Builds one Label Studio result dict for ``field`` on ``frame``.
+
+    Example:
+        >>> f = FieldSchema("gt", "classification", ("cat",))
+        >>> make_result(f, Frame(4, 3, "s"), "choices", {"choices": ["cat"]}, "r1")["to_name"]
+        'image'
+    """
+    result = {
+        "id": region_id,
+        "from_name": field.name,
+        "to_name": IMAGE_TAG,
+        "type": result_type,
+        "value": value,
+        "original_width": frame.width,
+        "original_height": frame.height,
+        "image_rotation": 0,
+    }
+    if score is not None:
+        result["score"] = score
+    return result
+
+
+def part_region_id(label_id: str, part: int) -> str:
+    """Region id of part ``part`` (a shape, a point, a class) of one label.
+
+    Example:
+        >>> part_region_id("5f3c" * 6, 2)
+        '5f3c5f3c5f3c5f3c5f3c5f3c_2'
+    """
+    return f"{label_id}_{part}"
+
+
+def split_region_id(region_id: str) -> tuple[str | None, int | None]:
+    """Inverse of :func:`part_region_id`: ``(label id, part)``.
+
+    A plain FiftyOne id gives ``(id, None)``; an id Label Studio made gives
+    ``(None, None)``.
+
+    Example:
+        >>> split_region_id("5f3c" * 6 + "_2")
+        ('5f3c5f3c5f3c5f3c5f3c5f3c', 2)
+        >>> split_region_id("xK3d9_aQ1z")
+        (None, None)
+    """
+    if _OBJECT_ID.match(region_id):
+        return region_id, None
+    match = _PART_ID.match(region_id)
+    if match:
+        return match.group(1), int(match.group(2))
+    return None, None
+
+
+def derived_label_id(frame: Frame, from_name: str, *parts: Any) -> str:
+    """A FiftyOne id (24 hex digits) derived from where a region was drawn.
+
+    Regions drawn in Label Studio have ids of their own; hashing them with the
+    image and control gives the same FiftyOne id on every load.
+
+    Example:
+        >>> derived_label_id(Frame(4, 3, "s1"), "gt", "xK3d9") == derived_label_id(Frame(4, 3, "s1"), "gt", "xK3d9")
+        True
+    """
+    text = "\x1f".join([frame.key, from_name, *map(str, parts)])
+    return hashlib.sha1(text.encode()).hexdigest()[:24]
+
+
+def label_id_of(region_id: str, frame: Frame, from_name: str) -> str:
+    """The FiftyOne id of a single-part region: its own id if it came from
+    FiftyOne, else one derived from it."""
+    label_id, part = split_region_id(region_id)
+    if label_id is not None and part is None:
+        return label_id
+    return derived_label_id(frame, from_name, region_id)
+
+
+def percent(value: Any, name: str, low: float = 0.0, high: float = 100.0) -> float:
+    """Reads a Label Studio percentage, rejecting what no image can hold.
+
+    Values scaled by 100 by mistake, negative sizes, NaN and strings all raise
+    :class:`RegionError` naming the key.
+
+    Example:
+        >>> percent(12.5, "x")
+        12.5
+        >>> percent(1250, "x")
+        Traceback (most recent call last):
+        ...
+        conversions.base.RegionError: x=1250 is outside [0, 100] percent of the image
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise RegionError(f"{name}={value!r} is not a number")
+    tolerance = 1e-6
+    if not math.isfinite(value) or not low - tolerance <= value <= high + tolerance:
+        raise RegionError(
+            f"{name}={value!r} is outside [{low:g}, {high:g}] percent of the image"
+        )
+    return float(value)
+
+
+def one_label(value: dict, key: str) -> str:
+    """The single class a labels control chose, e.g. ``value["rectanglelabels"][0]``."""
+    labels = value.get(key)
+    if not isinstance(labels, list) or len(labels) != 1 or not isinstance(labels[0], str):
+        raise RegionError(f"'{key}' must hold exactly one class, got {labels!r}")
+    return labels[0]
+
+
+def copy_label(label):
+    """A copy of a FiftyOne label that keeps its id (``Label.copy`` makes a new one)."""
+    copied = label.copy()
+    copied.id = label.id
+    return copied
+
+
+def convert_each(
+    items: Iterable[Any],
+    convert: Callable[[Any], Any],
+    describe: Callable[[Any], tuple[str | None, str | None]],
+    problems: list[Problem],
+) -> list[Any]:
+    """Applies ``convert`` to each item, turning a malformed one into a Problem.
+
+    ``describe(item)`` gives the ``(region_id, from_name)`` to report.
+    """
+    converted = []
+    for item in items:
+        try:
+            converted.append(convert(item))
+        except (RegionError, KeyError, TypeError, ValueError, IndexError) as error:
+            region_id, from_name = describe(item)
+            reason = f"missing key {error}" if isinstance(error, KeyError) else str(error)
+            problems.append(Problem(reason, region_id, from_name))
+    return converted
+
+
+def describe_result(result: Any) -> tuple[str | None, str | None]:
+    """``(region id, from_name)`` of a result dict, tolerating malformed ones."""
+    if not isinstance(result, dict):
+        return None, None
+    return result.get("id"), result.get("from_name")
+
+
+def result_size(result: dict, frame: Frame) -> tuple[int, int]:
+    """``(width, height)`` a result's coordinates refer to.
+
+    Label Studio stores the image size on each result; a result that lacks it
+    refers to the task's image.
+    """
+    width = result.get("original_width", frame.width)
+    height = result.get("original_height", frame.height)
+    for name, size in (("original_width", width), ("original_height", height)):
+        if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
+            raise RegionError(f"{name}={size!r} is not a positive integer")
+    return width, height
+
+
+def resize_nearest(mask: np.ndarray, height: int, width: int) -> np.ndarray:
+    """A mask stretched to ``height x width`` by nearest neighbour, as FiftyOne
+    stretches masks over boxes and images; returned as is when already that size.
+
+    Example:
+        >>> resize_nearest(np.array([[1, 2], [3, 4]]), 2, 4).tolist()
+        [[1, 1, 2, 2], [3, 3, 4, 4]]
+    """
+    if mask.shape[:2] == (height, width):
+        return mask
+    rows = np.arange(height) * mask.shape[0] // height
+    cols = np.arange(width) * mask.shape[1] // width
+    return mask[rows[:, None], cols[None, :]]
+
+
+@dataclass
+class Part:
+    """One region of a multi-region label (a polyline's shape, a keypoint's point).
+
+    Args:
+        label_id: the FiftyOne label it was made from, or None if it was drawn
+            in Label Studio
+        label: its class
+        index: its position in the label (shape or point index); None for a
+            region drawn in Label Studio, which keeps its order of appearance
+        result: the Label Studio result
+        geometry: what the family read from it
+    """
+
+    label_id: str | None
+    label: str
+    index: int | None
+    result: dict
+    geometry: Any
+
+
+def regroup(
+    parts: Sequence[Part], frame: Frame, from_name: str, originals: Mapping[str, Any]
+) -> list[tuple[str, Any, str, list[Part]]]:
+    """Puts the parts of each label back together: ``(label id, original label
+    or None, class, parts in order)``.
+
+    Parts of one FiftyOne label that kept its class go back into it, and keep
+    its id; parts relabelled in Label Studio, and parts drawn there, make
+    labels of their own, with ids derived from their regions.
+    """
+    groups: dict[tuple[str | None, str], list[Part]] = {}
+    for part in parts:
+        groups.setdefault((part.label_id, part.label), []).append(part)
+
+    def kept_class_first(item) -> bool:
+        (label_id, label), _ = item
+        original = originals.get(label_id)
+        return original is None or original.label != label
+
+    labels, used = [], set()
+    for (label_id, label), members in sorted(groups.items(), key=kept_class_first):
+        if label_id is None:
+            label_id = derived_label_id(frame, from_name, members[0].result.get("id"))
+        original = originals.get(label_id)
+        if label_id in used:
+            label_id, original = derived_label_id(frame, from_name, label_id, label), None
+        used.add(label_id)
+        members.sort(key=lambda part: -1 if part.index is None else part.index)
+        labels.append((label_id, original, label, members))
+    return labels
+
+
+Export = Callable[[list, FieldSchema, Frame], "tuple[list[dict], list[Problem]]"]
+Load = Callable[
+    [list, FieldSchema, Frame, Mapping[str, Any]], "tuple[dict[str, Any], list[Problem]]"
+]
+
+
+@dataclass(frozen=True)
+class Family:
+    """How one kind of FiftyOne label maps to one Label Studio control.
+
+    Args:
+        control: the control tag (``"RectangleLabels"``)
+        result_type: the ``type`` of its results (``"rectanglelabels"``)
+        anno_type: FiftyOne's name for what it loads (``"detections"``), as
+            ``AnnotationBackend.download_annotations`` returns it
+        export: ``(labels, field, frame) -> (results, problems)``; ``labels``
+            is the list of labels of one sample's field
+        load: ``(results, field, frame, originals) -> ({label id: label}, problems)``;
+            ``originals`` maps the ids of the labels this sample had when the run
+            was requested (or has now) to the labels, so that what Label Studio
+            cannot carry (attributes, instance boxes) comes back unchanged
+        choice_tag: the tag of each class in the control (``"Label"``, ``"Choice"``),
+            or None when the control lists no classes
+        classes: the classes a field offers annotators
+        tag_attributes: extra attributes of the control tag for a field
+    """
+
+    control: str
+    result_type: str
+    anno_type: str
+    export: Export
+    load: Load
+    choice_tag: str | None = "Label"
+    classes: Callable[[FieldSchema], tuple[str, ...]] = lambda field: field.classes
+    tag_attributes: Callable[[FieldSchema], dict] = lambda field: {}

@@ -1,0 +1,109 @@
+"""Keypoints <-> ``KeyPointLabels``.
+
+Label Studio has one region per point, so point ``i`` of keypoint ``K`` is
+region ``K_i``; a missing point (NaN) has no region. Loading regroups the points
+into the same keypoint, in the same order, with missing points still NaN.
+Points drawn in Label Studio form one new keypoint per class, in the order
+they were drawn.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Mapping
+
+import fiftyone.core.labels as fol
+
+from .base import (
+    Family,
+    FieldSchema,
+    Frame,
+    Part,
+    Problem,
+    convert_each,
+    copy_label,
+    describe_result,
+    make_result,
+    one_label,
+    part_region_id,
+    percent,
+    regroup,
+    split_region_id,
+)
+
+POINT_WIDTH = 0.5
+"""Size of a drawn point, in percent of the image width: only how the editor shows it."""
+
+MISSING = [math.nan, math.nan]
+
+
+def export_keypoints(
+    labels: list[fol.Keypoint], field: FieldSchema, frame: Frame
+) -> tuple[list[dict], list[Problem]]:
+    results = []
+    for label in labels:
+        confidence = label.confidence or []
+        for i, (x, y) in enumerate(label.points):
+            if math.isnan(x) or math.isnan(y):
+                continue
+            value = {
+                "x": 100 * x,
+                "y": 100 * y,
+                "width": POINT_WIDTH,
+                "keypointlabels": [label.label],
+            }
+            score = confidence[i] if i < len(confidence) else None
+            if score is not None and math.isnan(score):
+                score = None
+            results.append(
+                make_result(field, frame, "keypointlabels", value, part_region_id(label.id, i), score)
+            )
+    return results, []
+
+
+def load_keypoints(
+    results: list[dict],
+    field: FieldSchema,
+    frame: Frame,
+    originals: Mapping[str, fol.Keypoint],
+) -> tuple[dict[str, fol.Keypoint], list[Problem]]:
+    def convert(result: dict) -> Part:
+        value = result["value"]
+        point = [percent(value["x"], "x") / 100, percent(value["y"], "y") / 100]
+        label_id, index = split_region_id(str(result["id"]))
+        if index is None:
+            label_id = None
+        return Part(label_id, one_label(value, "keypointlabels"), index, result, point)
+
+    problems: list[Problem] = []
+    parts = convert_each(results, convert, describe_result, problems)
+    loaded: dict[str, fol.Keypoint] = {}
+    for label_id, original, label, members in regroup(parts, frame, field.name, originals):
+        indices = [
+            i if part.index is None else part.index for i, part in enumerate(members)
+        ]
+        size = max(len(original.points) if original is not None else 0, max(indices) + 1)
+        keypoint = copy_label(original) if original is not None else fol.Keypoint(id=label_id)
+        keypoint.label = label
+        points = [list(MISSING) for _ in range(size)]
+        for i, part in zip(indices, members):
+            points[i] = part.geometry
+        keypoint.points = points
+        scores = {i: p.result["score"] for i, p in zip(indices, members) if "score" in p.result}
+        if scores:
+            confidence = list(keypoint.confidence or [])
+            confidence += [math.nan] * (size - len(confidence))
+            for i, score in scores.items():
+                confidence[i] = score
+            keypoint.confidence = confidence
+        loaded[label_id] = keypoint
+    return loaded, problems
+
+
+KEYPOINTS = Family(
+    control="KeyPointLabels",
+    result_type="keypointlabels",
+    anno_type="keypoints",
+    export=export_keypoints,
+    load=load_keypoints,
+)

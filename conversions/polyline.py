@@ -1,0 +1,176 @@
+"""Polylines <-> ``PolygonLabels`` (filled) and ``VectorLabels`` (open lines).
+
+A FiftyOne polyline may hold several shapes; Label Studio draws one shape per
+region, so shape ``k`` of label ``L`` is region ``L_k`` and all shapes come
+back, in order, into the same label. An open line is a ``VectorLabels`` region
+(Label Studio >= 1.23) whose ``closed`` flag is the polyline's.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import fiftyone.core.labels as fol
+
+from .base import (
+    Family,
+    FieldSchema,
+    Frame,
+    Problem,
+    RegionError,
+    convert_each,
+    copy_label,
+    derived_label_id,
+    describe_result,
+    make_result,
+    one_label,
+    part_region_id,
+    Part,
+    percent,
+    regroup,
+    split_region_id,
+)
+
+
+def export_polygons(
+    labels: list[fol.Polyline], field: FieldSchema, frame: Frame
+) -> tuple[list[dict], list[Problem]]:
+    return _export(labels, field, frame, "polygonlabels", _polygon_value)
+
+
+def export_polylines(
+    labels: list[fol.Polyline], field: FieldSchema, frame: Frame
+) -> tuple[list[dict], list[Problem]]:
+    return _export(labels, field, frame, "vectorlabels", _vector_value)
+
+
+def _export(labels, field, frame, result_type, make_value):
+    results = [
+        make_result(
+            field,
+            frame,
+            result_type,
+            make_value(shape, label),
+            part_region_id(label.id, k),
+            label.confidence,
+        )
+        for label in labels
+        for k, shape in enumerate(label.points)
+    ]
+    return results, []
+
+
+def _polygon_value(shape, label) -> dict:
+    return {
+        "points": [[100 * x, 100 * y] for x, y in shape],
+        "closed": True,
+        "polygonlabels": [label.label],
+    }
+
+
+def _vector_value(shape, label) -> dict:
+    vertices = [
+        {"id": f"p{i}", "x": 100 * x, "y": 100 * y, "isBezier": False}
+        for i, (x, y) in enumerate(shape)
+    ]
+    for previous, vertex in zip(vertices, vertices[1:]):
+        vertex["prevPointId"] = previous["id"]
+    return {"vertices": vertices, "closed": bool(label.closed), "vectorlabels": [label.label]}
+
+
+def load_polygons(
+    results: list[dict],
+    field: FieldSchema,
+    frame: Frame,
+    originals: Mapping[str, fol.Polyline],
+) -> tuple[dict[str, fol.Polyline], list[Problem]]:
+    def read(value: dict) -> tuple[list[list[float]], bool]:
+        points = value["points"]
+        if not isinstance(points, list) or len(points) < 3:
+            raise RegionError("a polygon needs at least 3 points")
+        return [_point(p) for p in points], True
+
+    return _load(results, field, frame, originals, "polygonlabels", read, filled=True)
+
+
+def load_polylines(
+    results: list[dict],
+    field: FieldSchema,
+    frame: Frame,
+    originals: Mapping[str, fol.Polyline],
+) -> tuple[dict[str, fol.Polyline], list[Problem]]:
+    def read(value: dict) -> tuple[list[list[float]], bool]:
+        vertices = _vertex_order(value["vertices"])
+        if len(vertices) < 2:
+            raise RegionError("a line needs at least 2 vertices")
+        return [_point((v["x"], v["y"])) for v in vertices], bool(value.get("closed", False))
+
+    return _load(results, field, frame, originals, "vectorlabels", read, filled=False)
+
+
+def _load(results, field, frame, originals, labels_key, read, filled):
+    problems: list[Problem] = []
+
+    def convert(result: dict) -> Part:
+        geometry = read(result["value"])
+        region_id = str(result["id"])
+        label_id, index = split_region_id(region_id)
+        if label_id is None:
+            # a shape drawn in Label Studio is a polyline of its own
+            label_id = derived_label_id(frame, field.name, region_id)
+        label = one_label(result["value"], labels_key)
+        return Part(label_id, label, index or 0, result, geometry)
+
+    parts = convert_each(results, convert, describe_result, problems)
+    loaded: dict[str, fol.Polyline] = {}
+    for label_id, original, label, members in regroup(parts, frame, field.name, originals):
+        if original is None:
+            polyline = fol.Polyline(id=label_id, filled=filled, closed=filled)
+        else:
+            polyline = copy_label(original)
+        polyline.label = label
+        polyline.points = [part.geometry[0] for part in members]
+        if not filled:
+            polyline.closed = any(part.geometry[1] for part in members)
+        scores = [part.result["score"] for part in members if part.result.get("score") is not None]
+        if scores:
+            polyline.confidence = scores[0]
+        loaded[label_id] = polyline
+    return loaded, problems
+
+
+def _point(point) -> list[float]:
+    x, y = point
+    return [percent(x, "x") / 100, percent(y, "y") / 100]
+
+
+def _vertex_order(vertices: list[dict]) -> list[dict]:
+    """Vertices along the line: following ``prevPointId`` where the editor set
+    it, else in list order."""
+    if not isinstance(vertices, list):
+        raise RegionError("'vertices' must be a list")
+    by_previous = {v.get("prevPointId"): v for v in vertices if v.get("prevPointId")}
+    starts = [v for v in vertices if not v.get("prevPointId")]
+    if len(starts) != 1 or len(by_previous) != len(vertices) - 1:
+        return vertices
+    ordered = starts
+    while ordered[-1].get("id") in by_previous and len(ordered) < len(vertices):
+        ordered.append(by_previous[ordered[-1]["id"]])
+    return ordered if len(ordered) == len(vertices) else vertices
+
+
+POLYGONS = Family(
+    control="PolygonLabels",
+    result_type="polygonlabels",
+    anno_type="polylines",
+    export=export_polygons,
+    load=load_polygons,
+)
+
+POLYLINES = Family(
+    control="VectorLabels",
+    result_type="vectorlabels",
+    anno_type="polylines",
+    export=export_polylines,
+    load=load_polylines,
+)

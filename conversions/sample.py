@@ -1,0 +1,146 @@
+"""One sample's labels <-> one task's results, for every field of a run."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field as dataclass_field
+from typing import Any, Mapping, Sequence
+
+import fiftyone.core.labels as fol
+
+from .base import FieldSchema, Frame, Problem
+from .schema import family_of, family_of_result
+
+
+@dataclass
+class Unexpected:
+    """Results that fit no field of the run (an unknown control, or a control
+    of another type than the field's), read by the family of their type where
+    one reads them.
+
+    Args:
+        from_name: the control they came from
+        result_type: their Label Studio type
+        anno_type: FiftyOne's type of ``labels`` (``"detections"``, ``"scalar"``,
+            ...), or None when no family reads them
+        labels: ``{label id: label}``, a scalar, or None
+        results: the results themselves
+    """
+
+    from_name: Any
+    result_type: Any
+    anno_type: str | None
+    labels: Any
+    results: list[dict]
+
+
+@dataclass
+class LoadedSample:
+    """What one annotation holds for a sample.
+
+    Args:
+        values: ``{field: {label id: label}}``, or ``{field: value}`` for scalars
+            (None when the annotation has no value)
+        unexpected: results that fit no field
+        problems: regions skipped because they are malformed
+    """
+
+    values: dict[str, Any]
+    unexpected: list[Unexpected] = dataclass_field(default_factory=list)
+    problems: list[Problem] = dataclass_field(default_factory=list)
+
+
+def labels_of(value: Any, field: FieldSchema) -> list:
+    """The labels (or the scalar) a field value holds, as a list.
+
+    Example:
+        >>> labels_of(fol.Detections(detections=[fol.Detection()]), FieldSchema("gt", "detections"))[0].__class__.__name__
+        'Detection'
+    """
+    if value is None:
+        return []
+    if field.label_type != "scalar" and isinstance(value, fol._HasLabelList):
+        return list(value[value._LABEL_LIST_FIELD])
+    return [value]
+
+
+def export_sample(
+    values: Mapping[str, Any], fields: Sequence[FieldSchema], frame: Frame
+) -> tuple[list[dict], list[Problem]]:
+    """The Label Studio results for one sample's field values.
+
+    Args:
+        values: ``{field: value as FiftyOne stores it}`` (a label, a label list
+            such as ``Detections``, a scalar, or None); masks must be loaded
+            into ``mask`` (not only on disk at ``mask_path``)
+        fields: the run's fields
+        frame: the sample's image
+
+    Returns:
+        ``(results, problems)``: problems name what could not be sent
+    """
+    results: list[dict] = []
+    problems: list[Problem] = []
+    for field in fields:
+        field_results, field_problems = family_of(field).export(
+            labels_of(values.get(field.name), field), field, frame
+        )
+        results.extend(field_results)
+        problems.extend(field_problems)
+    return results, problems
+
+
+def load_sample(
+    results: Sequence[Any],
+    fields: Sequence[FieldSchema],
+    frame: Frame,
+    originals: Mapping[str, Mapping[str, Any]] | None = None,
+) -> LoadedSample:
+    """FiftyOne labels from the results of one annotation of one task.
+
+    Args:
+        results: the annotation's ``result`` list
+        fields: the run's fields
+        frame: the task's image
+        originals: ``{field: {label id: label}}`` of the sample's labels, so that
+            what Label Studio does not carry (attributes, instance boxes,
+            dtypes) comes back unchanged
+
+    Returns:
+        a :class:`LoadedSample`; malformed regions become problems and results
+        that fit no field become unexpected, the rest loads
+    """
+    originals = originals or {}
+    by_name = {field.name: field for field in fields}
+    routed: dict[str, list[dict]] = defaultdict(list)
+    strays: dict[tuple[Any, Any], list[dict]] = defaultdict(list)
+    problems: list[Problem] = []
+    for result in results:
+        if not isinstance(result, dict) or not isinstance(result.get("value"), dict):
+            if not (isinstance(result, dict) and result.get("type") == "relation"):
+                problems.append(Problem(f"not a region: {str(result)[:200]}"))
+            continue
+        field = by_name.get(result.get("from_name"))
+        if field is not None and family_of(field).result_type == result.get("type"):
+            routed[field.name].append(result)
+        else:
+            strays[(result.get("from_name"), result.get("type"))].append(result)
+
+    values = {}
+    for field in fields:
+        values[field.name], field_problems = family_of(field).load(
+            routed[field.name], field, frame, originals.get(field.name, {})
+        )
+        problems.extend(field_problems)
+
+    unexpected = []
+    for (from_name, result_type), stray in strays.items():
+        reader = family_of_result(result_type, str(from_name))
+        if reader is None:
+            unexpected.append(Unexpected(from_name, result_type, None, None, stray))
+            continue
+        labels, reader_problems = family_of(reader).load(stray, reader, frame, {})
+        problems.extend(reader_problems)
+        anno_type = family_of(reader).anno_type
+        unexpected.append(Unexpected(from_name, result_type, anno_type, labels, stray))
+    return LoadedSample(values, unexpected, problems)

@@ -1,0 +1,498 @@
+"""The conversion core, without a server: every row of the label mapping, both
+directions, on whole generated datasets (as Datumaro's format tests do)."""
+
+import copy
+import math
+
+import fiftyone.core.labels as fol
+import numpy as np
+import pytest
+from fiftyone.plugins.orgs.annotate.labelstudio import conversions as conv
+from fiftyone.plugins.orgs.annotate.labelstudio.conversions.rle import mask_to_rle, rle_to_mask
+from label_studio_sdk.label_interface import LabelInterface
+
+from labels_equal import assert_values_equal
+
+NAN = math.nan
+
+SCHEMA = {
+    "weather": {"type": "classification", "classes": ["sunny", "rainy", "foggy"]},
+    "tags": {"type": "classifications", "classes": ["indoor", "outdoor", "blurry"]},
+    "boxes": {"type": "detections", "classes": ["cat", "dog"]},
+    "instances": {"type": "instances", "classes": ["cat", "dog"]},
+    "regions": {"type": "polygons", "classes": ["lake", "field"]},
+    "lines": {"type": "polylines", "classes": ["road", "river"]},
+    "poses": {"type": "keypoints", "classes": ["person", "face"]},
+    "count": {"type": "scalar"},
+    "score": {"type": "scalar"},
+    "note": {"type": "scalar"},
+    "checked": {"type": "scalar"},
+    "quality": {"type": "scalar", "classes": [1, 2, 3]},
+    "semantic": {"type": "segmentation", "mask_targets": {0: "background", 1: "sky", 2: "road", 7: "car"}},
+    "paint": {"type": "segmentation", "mask_targets": {"#ff0000": "red", "#00ff00": "green"}},
+}
+SCALAR_TYPES = {"count": "int", "score": "float", "note": "str", "checked": "bool", "quality": "int"}
+FIELDS = conv.field_schemas(SCHEMA, SCALAR_TYPES)
+CONFIG = conv.labeling_config(FIELDS)
+INTERFACE = LabelInterface(CONFIG)
+
+
+def make_sample(seed, width, height):
+    """One sample's values for every field of SCHEMA, with awkward content:
+    multi-shape polygons, open and closed lines, NaN keypoints, rotations,
+    custom attributes, masks not the box's size, several mask classes."""
+    rng = np.random.default_rng(seed)
+
+    def box():
+        x, y = rng.uniform(0, 0.5, 2)
+        return [float(x), float(y), float(rng.uniform(0.05, 0.45)), float(rng.uniform(0.05, 0.45))]
+
+    def shape(n):
+        return [[float(x), float(y)] for x, y in rng.uniform(0, 1, (n, 2))]
+
+    instance_box = [0.1, 0.2, 0.5, 0.4]
+    box_h, box_w = int(height * 0.6) - int(height * 0.2), int(width * 0.6) - int(width * 0.1)
+    semantic = np.zeros((height, width), np.uint8)
+    semantic[: height // 3] = 1
+    semantic[height // 2 :, : width // 2] = 2
+    semantic[height // 2 : height // 2 + 5, width // 2 : width // 2 + 9] = 7
+    paint = np.zeros((height, width, 3), np.uint8)
+    paint[: height // 2, : width // 3] = (255, 0, 0)
+    paint[height // 2 :, width // 3 :] = (0, 255, 0)
+    return {
+        "weather": fol.Classification(label="rainy", confidence=0.75, source="model-a"),
+        "tags": fol.Classifications(
+            classifications=[
+                fol.Classification(label="outdoor", confidence=0.9),
+                fol.Classification(label="blurry"),
+            ]
+        ),
+        "boxes": fol.Detections(
+            detections=[
+                fol.Detection(label="cat", bounding_box=box(), confidence=0.5, iscrowd=0),
+                fol.Detection(label="dog", bounding_box=box(), rotation=33.5),
+                fol.Detection(label="dog", bounding_box=box(), index=4, tags=["hard"]),
+            ]
+        ),
+        "instances": fol.Detections(
+            detections=[
+                fol.Detection(
+                    label="cat",
+                    bounding_box=instance_box,
+                    mask=rng.uniform(size=(box_h, box_w)) > 0.3,
+                    confidence=0.8,
+                ),
+                # a mask at another size than its box, as COCO imports make them
+                fol.Detection(
+                    label="dog",
+                    bounding_box=[0.55, 0.05, 0.333, 0.2],
+                    mask=(rng.uniform(size=(7, 11)) > 0.5).astype(np.uint8),
+                ),
+            ]
+        ),
+        "regions": fol.Polylines(
+            polylines=[
+                fol.Polyline(label="lake", points=[shape(5), shape(3), shape(4)], closed=True, filled=True),
+                fol.Polyline(label="field", points=[shape(6)], closed=True, filled=True, confidence=0.4),
+            ]
+        ),
+        "lines": fol.Polylines(
+            polylines=[
+                fol.Polyline(label="road", points=[shape(4), shape(2)], closed=False, filled=False),
+                fol.Polyline(label="river", points=[shape(5)], closed=True, filled=False),
+            ]
+        ),
+        "poses": fol.Keypoints(
+            keypoints=[
+                fol.Keypoint(label="person", points=shape(3) + [[NAN, NAN]] + shape(2), confidence=[0.9, 0.8, 0.7, NAN, 0.5, 0.4]),
+                fol.Keypoint(label="face", points=[[NAN, NAN]] + shape(4) + [[NAN, NAN]]),
+                fol.Keypoint(label="person", points=shape(2)),
+            ]
+        ),
+        "count": 7,
+        "score": 0.123456789,
+        "note": "two cats\nand a dog",
+        "checked": False,
+        "quality": 2,
+        "semantic": fol.Segmentation(mask=semantic),
+        "paint": fol.Segmentation(mask=paint),
+    }
+
+
+DATASET = [
+    (conv.Frame(640, 480, "sample-a"), make_sample(1, 640, 480)),
+    (conv.Frame(301, 199, "sample-b"), make_sample(2, 301, 199)),
+    (conv.Frame(97, 400, "sample-c"), make_sample(3, 97, 400)),
+]
+
+
+def originals_of(values):
+    """``{field: {label id: label}}`` for a sample's values."""
+    return {
+        field.name: {label.id: label for label in conv.labels_of(values.get(field.name), field)}
+        for field in FIELDS
+        if field.label_type != "scalar"
+    }
+
+
+def expected_of(values, field):
+    """What loading should give for a field: ``{label id: label}`` or the scalar."""
+    if field.label_type == "scalar":
+        return values[field.name]
+    return {label.id: label for label in conv.labels_of(values[field.name], field)}
+
+
+def export(values, frame):
+    results, problems = conv.export_sample(values, FIELDS, frame)
+    assert problems == []
+    return results
+
+
+def load(results, frame, values=None):
+    loaded = conv.load_sample(results, FIELDS, frame, originals_of(values) if values else None)
+    assert loaded.problems == [] and loaded.unexpected == []
+    return loaded.values
+
+
+def results_of(results, field_name):
+    return [r for r in results if r["from_name"] == field_name]
+
+
+# -- untouched round trips --------------------------------------------------
+
+
+@pytest.mark.parametrize("frame,values", DATASET, ids=lambda v: getattr(v, "key", ""))
+def test_untouched_round_trip_is_exact_for_every_field(frame, values):
+    loaded = load(export(values, frame), frame, values)
+    for field in FIELDS:
+        assert_values_equal(loaded[field.name], expected_of(values, field), field.name)
+
+
+@pytest.mark.parametrize("frame,values", DATASET, ids=lambda v: getattr(v, "key", ""))
+def test_round_trip_through_json_without_originals_keeps_ids_and_geometry(frame, values):
+    """Even with no original labels to lean on (the sample's labels were deleted
+    meanwhile), ids, classes and geometry come back."""
+    import json
+
+    loaded = load(json.loads(json.dumps(export(values, frame))), frame)
+    for field in FIELDS:
+        expected = expected_of(values, field)
+        if field.label_type == "scalar":
+            assert loaded[field.name] == expected
+            continue
+        assert list(loaded[field.name]) == list(expected), field.name
+        for label_id, label in expected.items():
+            got = loaded[field.name][label_id]
+            assert getattr(got, "label", None) == getattr(label, "label", None)
+            if field.label_type == "detections":
+                assert_values_equal(got.bounding_box, label.bounding_box)
+            elif field.label_type in ("polygons", "polylines"):
+                assert_values_equal(got.points, label.points)
+            elif field.label_type == "keypoints":
+                # trailing missing points have no region: only the original knows them
+                assert_values_equal(got.points, label.points[: len(got.points)])
+                assert all(math.isnan(x) for x, _ in label.points[len(got.points) :])
+            elif field.label_type == "segmentation":
+                assert_values_equal(got.mask, label.mask)
+
+
+def test_every_result_validates_against_the_generated_config():
+    for frame, values in DATASET:
+        results = export(values, frame)
+        errors = INTERFACE.validate_prediction({"result": results}, return_errors=True)
+        assert errors == []
+        assert INTERFACE.validate_annotation({"result": results})
+
+
+def test_labeling_config_has_one_control_per_field_named_after_it():
+    for field in FIELDS:
+        control = INTERFACE.get_control(field.name)
+        assert control.tag == conv.family_of(field).control
+    assert INTERFACE.get_control("lines").tag == "VectorLabels"
+    assert INTERFACE.get_control("semantic").labels == ["sky", "road", "car"]
+    assert INTERFACE.get_control("checked").labels == ["True", "False"]
+    assert INTERFACE.get_control("quality").labels == ["1", "2", "3"]
+
+
+# -- one family at a time ---------------------------------------------------
+
+FRAME = conv.Frame(640, 480, "one")
+
+
+def field(name):
+    return next(f for f in FIELDS if f.name == name)
+
+
+def test_classification_confidence_is_the_prediction_score():
+    label = fol.Classification(label="foggy", confidence=0.25)
+    [result] = export({"weather": label}, FRAME)
+    assert result["score"] == 0.25 and result["id"] == label.id
+    assert result["value"] == {"choices": ["foggy"]}
+
+
+def test_multilabel_classifications_are_one_region_per_class_and_survive_a_merged_result():
+    labels = fol.Classifications(
+        classifications=[fol.Classification(label="indoor"), fol.Classification(label="blurry")]
+    )
+    results = export({"tags": labels}, FRAME)
+    assert [r["value"]["choices"] for r in results] == [["indoor"], ["blurry"]]
+    # the editor saves a multiple-choice control as one result with all choices
+    merged = [dict(results[0], id="xK3d9aQ1zz", value={"choices": ["indoor", "blurry", "outdoor"]})]
+    loaded = load(merged, FRAME, {"tags": labels})["tags"]
+    by_class = {label.label: label_id for label_id, label in loaded.items()}
+    assert by_class["indoor"] == labels.classifications[0].id
+    assert by_class["blurry"] == labels.classifications[1].id
+    assert by_class["outdoor"] not in (c.id for c in labels.classifications)
+
+
+def test_a_repicked_single_classification_keeps_its_id():
+    label = fol.Classification(label="sunny")
+    edited = [dict(export({"weather": label}, FRAME)[0], id="nEw1d2", value={"choices": ["foggy"]})]
+    loaded = load(edited, FRAME, {"weather": label})["weather"]
+    assert list(loaded) == [label.id] and loaded[label.id].label == "foggy"
+
+
+def test_detection_geometry_is_percent_of_a_non_square_image():
+    label = fol.Detection(label="cat", bounding_box=[0.1, 0.25, 0.5, 0.125])
+    [result] = export({"boxes": fol.Detections(detections=[label])}, conv.Frame(1920, 1080, "k"))
+    value = result["value"]
+    assert value.pop("rectanglelabels") == ["cat"]
+    assert value == pytest.approx({"x": 10.0, "y": 25.0, "width": 50.0, "height": 12.5, "rotation": 0})
+    assert (result["original_width"], result["original_height"]) == (1920, 1080)
+
+
+def test_rotation_round_trips_and_a_rotation_added_in_label_studio_arrives():
+    plain = fol.Detection(label="cat", bounding_box=[0.1, 0.1, 0.2, 0.2])
+    rotated = fol.Detection(label="dog", bounding_box=[0.4, 0.4, 0.2, 0.1], rotation=271.25)
+    values = {"boxes": fol.Detections(detections=[plain, rotated])}
+    results = export(values, FRAME)
+    assert [r["value"]["rotation"] for r in results] == [0, 271.25]
+    assert not load(results, FRAME, values)["boxes"][plain.id].has_attribute("rotation")
+
+    results[0]["value"]["rotation"] = 45.0
+    loaded = load(results, FRAME, values)["boxes"]
+    assert loaded[plain.id]["rotation"] == 45.0
+    assert loaded[plain.id].bounding_box == pytest.approx(plain.bounding_box)
+    assert loaded[rotated.id]["rotation"] == 271.25
+
+
+def test_edits_additions_and_deletions_of_boxes():
+    cat = fol.Detection(label="cat", bounding_box=[0.1, 0.1, 0.2, 0.2], confidence=0.9, iscrowd=1)
+    dog = fol.Detection(label="dog", bounding_box=[0.5, 0.5, 0.2, 0.2])
+    values = {"boxes": fol.Detections(detections=[cat, dog])}
+    results = export(values, FRAME)
+    results[0]["value"].update(x=30.0, rectanglelabels=["dog"])
+    del results[1]
+    results.append(dict(results[0], id="aB3xYz90Qw", value=dict(results[0]["value"], x=70.0)))
+    loaded = load(results, FRAME, values)["boxes"]
+    assert dog.id not in loaded
+    edited = loaded[cat.id]
+    assert (edited.label, edited.bounding_box[0], edited["iscrowd"]) == ("dog", 0.3, 1)
+    [new_id] = set(loaded) - {cat.id}
+    assert new_id == conv.base.derived_label_id(FRAME, "boxes", "aB3xYz90Qw")
+    assert len(new_id) == 24
+
+
+def test_untouched_instance_keeps_box_and_mask_bit_exact_and_an_edit_gets_a_tight_box():
+    mask = np.zeros((30, 50), bool)
+    mask[5:20, 10:40] = True
+    label = fol.Detection(label="cat", bounding_box=[0.1015625, 0.2046, 0.078125, 0.0625], mask=mask)
+    values = {"instances": fol.Detections(detections=[label])}
+    [result] = export(values, FRAME)
+    untouched = load([result], FRAME, values)["instances"][label.id]
+    assert untouched.bounding_box == label.bounding_box
+    assert untouched.mask.dtype == bool and np.array_equal(untouched.mask, mask)
+
+    full = rle_to_mask(result["value"]["rle"], 480, 640)
+    full[0:4, 0:2] = True  # the annotator paints a speck in the corner
+    edited_result = dict(result, value=dict(result["value"], rle=mask_to_rle(full)))
+    edited = load([edited_result], FRAME, values)["instances"][label.id]
+    x0, y0 = int(640 * 0.1015625), int(480 * 0.2046)
+    assert edited.bounding_box == pytest.approx([0, 0, (x0 + 40) / 640, (y0 + 20) / 480])
+    assert edited.mask.shape == (y0 + 20, x0 + 40)
+
+
+def test_multi_shape_polygons_come_back_whole_and_open_lines_stay_open():
+    polygon = fol.Polyline(label="lake", points=[[[0.1, 0.1], [0.2, 0.1], [0.2, 0.2]]] * 3, closed=True, filled=True)
+    line = fol.Polyline(label="road", points=[[[0.1, 0.5], [0.9, 0.5]], [[0.2, 0.2], [0.3, 0.3], [0.4, 0.2]]], closed=False, filled=False)
+    values = {"regions": fol.Polylines(polylines=[polygon]), "lines": fol.Polylines(polylines=[line])}
+    results = export(values, FRAME)
+    assert [r["type"] for r in results] == ["polygonlabels"] * 3 + ["vectorlabels"] * 2
+    assert all(r["value"]["closed"] is False for r in results_of(results, "lines"))
+    # parts arrive shuffled, as the editor may save them
+    loaded = load(results[::-1], FRAME)
+    assert_values_equal(loaded["regions"][polygon.id].points, polygon.points)
+    assert_values_equal(loaded["lines"][line.id].points, line.points)
+    assert loaded["lines"][line.id].closed is False and loaded["lines"][line.id].filled is False
+
+
+def test_a_polygon_shape_relabelled_in_label_studio_becomes_its_own_polyline():
+    polygon = fol.Polyline(label="lake", points=[[[0.1, 0.1], [0.2, 0.1], [0.2, 0.2]]] * 2, closed=True, filled=True)
+    values = {"regions": fol.Polylines(polylines=[polygon])}
+    results = export(values, FRAME)
+    results[0]["value"]["polygonlabels"] = ["field"]
+    loaded = load(results, FRAME, values)["regions"]
+    assert loaded[polygon.id].label == "lake" and len(loaded[polygon.id].points) == 1
+    [other] = [label for label_id, label in loaded.items() if label_id != polygon.id]
+    assert other.label == "field" and other.filled is True
+
+
+def test_vector_vertices_follow_their_prev_point_chain():
+    result = {
+        "id": "v1xx", "from_name": "lines", "to_name": "image", "type": "vectorlabels",
+        "original_width": 640, "original_height": 480,
+        "value": {
+            "vectorlabels": ["road"], "closed": False,
+            "vertices": [
+                {"id": "c", "x": 30, "y": 30, "prevPointId": "b"},
+                {"id": "a", "x": 10, "y": 10},
+                {"id": "b", "x": 20, "y": 20, "prevPointId": "a"},
+            ],
+        },
+    }
+    [line] = load([result], FRAME)["lines"].values()
+    assert line.points == [[[0.1, 0.1], [0.2, 0.2], [0.3, 0.3]]]
+
+
+def test_keypoints_of_several_labels_regroup_in_order_with_nan_kept():
+    person = fol.Keypoint(label="person", points=[[0.1, 0.2], [NAN, NAN], [0.3, 0.4], [NAN, NAN]])
+    face = fol.Keypoint(label="face", points=[[0.5, 0.5], [0.6, 0.6]])
+    other = fol.Keypoint(label="person", points=[[0.7, 0.7]])
+    values = {"poses": fol.Keypoints(keypoints=[person, face, other])}
+    results = export(values, FRAME)
+    assert len(results) == 5
+    loaded = load(results[::-1], FRAME)["poses"]
+    assert list(loaded) == [person.id, face.id, other.id] or set(loaded) == {person.id, face.id, other.id}
+    assert_values_equal(loaded[person.id].points[:3], person.points[:3])
+    assert_values_equal(load(results, FRAME, values)["poses"][person.id].points, person.points)
+    assert loaded[face.id].label == "face"
+
+
+def test_points_drawn_in_label_studio_form_one_keypoint_per_class():
+    def point(region_id, x, label):
+        return {"id": region_id, "from_name": "poses", "to_name": "image", "type": "keypointlabels",
+                "value": {"x": x, "y": 50, "width": 0.5, "keypointlabels": [label]}}
+
+    results = [point("p1", 10, "person"), point("p2", 20, "face"), point("p3", 30, "person")]
+    first = load(results, FRAME)["poses"]
+    again = load(results, FRAME)["poses"]
+    assert list(first) == list(again)
+    by_label = {label.label: label for label in first.values()}
+    assert by_label["person"].points == [[0.1, 0.5], [0.3, 0.5]]
+    assert by_label["face"].points == [[0.2, 0.5]]
+
+
+@pytest.mark.parametrize(
+    "name,value,control",
+    [("count", 12, "number"), ("score", 0.5, "number"), ("note", "hello", "textarea"),
+     ("checked", True, "choices"), ("quality", 3, "choices")],
+)
+def test_scalars_round_trip_in_their_own_type(name, value, control):
+    [result] = export({name: value}, FRAME)
+    assert result["type"] == control
+    loaded = load([result], FRAME)[name]
+    assert loaded == value and type(loaded) is type(value)
+
+
+def test_a_missing_scalar_sends_nothing_and_loads_none():
+    assert export({"count": None}, FRAME) == []
+    assert load([], FRAME)["count"] is None
+
+
+def test_segmentation_has_one_region_per_target_with_the_targets_values():
+    mask = np.zeros((480, 640), np.uint8)
+    mask[:100] = 1
+    mask[300:, :200] = 7
+    label = fol.Segmentation(mask=mask)
+    results = export({"semantic": label}, FRAME)
+    assert [r["value"]["brushlabels"] for r in results] == [["sky"], ["car"]]
+    loaded = load(results, FRAME)["semantic"][label.id]
+    assert loaded.mask.dtype == np.uint8 and np.array_equal(loaded.mask, mask)
+
+
+def test_segmentation_values_without_a_target_are_reported_when_sending():
+    mask = np.full((480, 640), 5, np.uint8)
+    results, problems = conv.export_sample({"semantic": fol.Segmentation(mask=mask)}, FIELDS, FRAME)
+    assert results == [] and "[5]" in problems[0].message and "mask_targets" in problems[0].message
+
+
+def test_a_segmentation_mask_of_another_size_comes_back_untouched():
+    small = np.zeros((48, 64), np.uint8)
+    small[:10] = 2
+    label = fol.Segmentation(mask=small)
+    results = export({"semantic": label}, FRAME)
+    loaded = load(results, FRAME, {"semantic": label})["semantic"][label.id]
+    assert loaded.mask.shape == (48, 64) and np.array_equal(loaded.mask, small)
+
+
+# -- what does not fit ------------------------------------------------------
+
+
+def test_results_of_unknown_controls_or_types_are_unexpected_not_dropped():
+    box = fol.Detection(label="cat", bounding_box=[0.1, 0.1, 0.2, 0.2])
+    [result] = export({"boxes": fol.Detections(detections=[box])}, FRAME)
+    unknown = dict(result, from_name="added_later")
+    polygon_in_boxes = {
+        "id": "pg1", "from_name": "boxes", "to_name": "image", "type": "polygonlabels",
+        "value": {"points": [[1, 1], [5, 1], [5, 5]], "polygonlabels": ["cat"]},
+    }
+    loaded = conv.load_sample([result, unknown, polygon_in_boxes], FIELDS, FRAME)
+    assert list(loaded.values["boxes"]) == [box.id]
+    strays = {(u.from_name, u.anno_type): u for u in loaded.unexpected}
+    assert list(strays[("added_later", "detections")].labels) == [box.id]
+    assert strays[("boxes", "polylines")].labels
+    assert loaded.problems == []
+
+
+MALFORMED = [
+    ("out of range", {"x": 120.0}),
+    ("scaled by 100", {"x": 1000.0, "y": 2500.0}),
+    ("negative size", {"width": -5.0}),
+    ("NaN", {"y": math.nan}),
+    ("text", {"height": "12"}),
+    ("no class", {"rectanglelabels": []}),
+]
+
+
+@pytest.mark.parametrize("reason,change", MALFORMED, ids=[m[0] for m in MALFORMED])
+def test_a_malformed_box_is_skipped_with_a_problem_naming_it_and_the_rest_loads(reason, change):
+    good = fol.Detection(label="cat", bounding_box=[0.1, 0.1, 0.2, 0.2])
+    bad = fol.Detection(label="dog", bounding_box=[0.5, 0.5, 0.2, 0.2])
+    results = export({"boxes": fol.Detections(detections=[good, bad])}, FRAME)
+    results[1]["value"].update(change)
+    loaded = conv.load_sample(results, FIELDS, FRAME)
+    assert list(loaded.values["boxes"]) == [good.id]
+    [problem] = loaded.problems
+    assert (problem.region_id, problem.from_name) == (bad.id, "boxes")
+
+
+@pytest.mark.parametrize(
+    "name,mutate",
+    [
+        ("broken rle", lambda r: r["value"].update(rle=[1, 2, 3])),
+        ("no rle", lambda r: r["value"].pop("rle")),
+        ("wrong size", lambda r: r.update(original_width=10, original_height=10)),
+        ("no original_width", lambda r: r.pop("original_width")),
+        ("value not a dict", lambda r: r.update(value=[1, 2])),
+    ],
+)
+def test_malformed_brush_regions_are_problems_never_crashes(name, mutate):
+    label = fol.Detection(label="cat", bounding_box=[0.1, 0.1, 0.2, 0.2])
+    [result] = export({"instances": fol.Detections(detections=[label])}, FRAME)
+    bad = copy.deepcopy(result)
+    mutate(bad)
+    loaded = conv.load_sample([bad], FIELDS, FRAME)
+    if name == "no original_width":  # the task's image size stands in for it
+        assert list(loaded.values["instances"]) == [label.id]
+        return
+    assert loaded.values["instances"] == {} and len(loaded.problems) == 1
+
+
+def test_a_label_field_named_like_the_image_tag_is_refused():
+    with pytest.raises(ValueError, match="'image'"):
+        conv.field_schemas({"image": {"type": "detections", "classes": ["a"]}})
+
+
+def test_an_unsupported_type_names_the_field_and_the_supported_types():
+    with pytest.raises(ValueError, match="'gt'.*supported types are"):
+        conv.field_schemas({"gt": {"type": "cuboids"}})
