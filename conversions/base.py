@@ -180,10 +180,31 @@ def percent(value: Any, name: str, low: float = 0.0, high: float = 100.0) -> flo
         raise RegionError(f"{name}={value!r} is not a number")
     tolerance = 1e-6
     if not math.isfinite(value) or not low - tolerance <= value <= high + tolerance:
-        raise RegionError(
-            f"{name}={value!r} is outside [{low:g}, {high:g}] percent of the image"
-        )
+        raise RegionError(f"{name}={value!r} is outside [{low:g}, {high:g}] percent of the image")
     return float(value)
+
+
+def from_percent(values: Sequence[float], original: Sequence[float] | None = None) -> list[float]:
+    """Relative coordinates from Label Studio percentages; the original's own
+    floats when the percentages are exactly what they were sent as, so that an
+    untouched label comes back bit for bit.
+
+    Example:
+        >>> from_percent([25.0, 12.5])
+        [0.25, 0.125]
+        >>> from_percent([100 * 0.3], [0.3])
+        [0.3]
+    """
+    if original is not None and len(original) == len(values):
+        if all(100 * o == v for o, v in zip(original, values)):
+            return list(original)
+    return [v / 100 for v in values]
+
+
+def relative_point(point: Any, original: Sequence[float] | None = None) -> list[float]:
+    """A Label Studio ``[x, y]`` in percent as a FiftyOne ``[x, y]`` in [0, 1]."""
+    x, y = point
+    return from_percent([percent(x, "x"), percent(y, "y")], original)
 
 
 def one_label(value: dict, key: str) -> str:

@@ -31,9 +31,7 @@ def export_classifications(
     labels: list[fol.Classification], field: FieldSchema, frame: Frame
 ) -> tuple[list[dict], list[Problem]]:
     results = [
-        make_result(
-            field, frame, "choices", {"choices": [label.label]}, label.id, label.confidence
-        )
+        make_result(field, frame, "choices", {"choices": [label.label]}, label.id, label.confidence)
         for label in labels
     ]
     return results, []

@@ -22,6 +22,7 @@ from .base import (
     convert_each,
     copy_label,
     describe_result,
+    from_percent,
     label_id_of,
     make_result,
     one_label,
@@ -75,7 +76,9 @@ def load_detections(
         original = originals.get(label_id)
         label = copy_label(original) if original is not None else fol.Detection(id=label_id)
         label.label = one_label(value, "rectanglelabels")
-        label.bounding_box = [x / 100, y / 100, width / 100, height / 100]
+        label.bounding_box = from_percent(
+            [x, y, width, height], original.bounding_box if original is not None else None
+        )
         if rotation or label.has_attribute(ROTATION):
             label.set_attribute_value(ROTATION, rotation)
         if result.get("score") is not None:

@@ -40,12 +40,12 @@ def export_instances(
     for label in labels:
         mask = render_instance(label, frame.width, frame.height)
         if not mask.any():
-            problems.append(Problem("instance has no pixels inside the image", label.id, field.name))
+            problems.append(
+                Problem("instance has no pixels inside the image", label.id, field.name)
+            )
             continue
         value = {"format": "rle", "rle": mask_to_rle(mask), "brushlabels": [label.label]}
-        results.append(
-            make_result(field, frame, "brushlabels", value, label.id, label.confidence)
-        )
+        results.append(make_result(field, frame, "brushlabels", value, label.id, label.confidence))
     return results, problems
 
 
@@ -64,13 +64,13 @@ def load_instances(
 
         label_id = label_id_of(str(result["id"]), frame, field.name)
         original = originals.get(label_id)
-        if original is not None and np.array_equal(
-            render_instance(original, width, height), mask
-        ):
+        if original is not None and np.array_equal(render_instance(original, width, height), mask):
             label = copy_label(original)
         else:
             label = copy_label(original) if original is not None else fol.Detection(id=label_id)
-            dtype = original.mask.dtype if original is not None and original.mask is not None else bool
+            dtype = (
+                original.mask.dtype if original is not None and original.mask is not None else bool
+            )
             label.bounding_box, label.mask = _box_and_crop(mask, dtype)
         label.label = one_label(value, "brushlabels")
         if result.get("score") is not None:

@@ -26,8 +26,8 @@ from .base import (
     make_result,
     one_label,
     part_region_id,
-    percent,
     regroup,
+    relative_point,
     split_region_id,
 )
 
@@ -56,7 +56,9 @@ def export_keypoints(
             if score is not None and math.isnan(score):
                 score = None
             results.append(
-                make_result(field, frame, "keypointlabels", value, part_region_id(label.id, i), score)
+                make_result(
+                    field, frame, "keypointlabels", value, part_region_id(label.id, i), score
+                )
             )
     return results, []
 
@@ -69,19 +71,17 @@ def load_keypoints(
 ) -> tuple[dict[str, fol.Keypoint], list[Problem]]:
     def convert(result: dict) -> Part:
         value = result["value"]
-        point = [percent(value["x"], "x") / 100, percent(value["y"], "y") / 100]
         label_id, index = split_region_id(str(result["id"]))
         if index is None:
             label_id = None
+        point = relative_point((value["x"], value["y"]), _point_of(originals.get(label_id), index))
         return Part(label_id, one_label(value, "keypointlabels"), index, result, point)
 
     problems: list[Problem] = []
     parts = convert_each(results, convert, describe_result, problems)
     loaded: dict[str, fol.Keypoint] = {}
     for label_id, original, label, members in regroup(parts, frame, field.name, originals):
-        indices = [
-            i if part.index is None else part.index for i, part in enumerate(members)
-        ]
+        indices = [i if part.index is None else part.index for i, part in enumerate(members)]
         size = max(len(original.points) if original is not None else 0, max(indices) + 1)
         keypoint = copy_label(original) if original is not None else fol.Keypoint(id=label_id)
         keypoint.label = label
@@ -98,6 +98,12 @@ def load_keypoints(
             keypoint.confidence = confidence
         loaded[label_id] = keypoint
     return loaded, problems
+
+
+def _point_of(keypoint, index):
+    if keypoint is None or index is None or index >= len(keypoint.points):
+        return None
+    return keypoint.points[index]
 
 
 KEYPOINTS = Family(

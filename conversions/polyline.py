@@ -16,6 +16,7 @@ from .base import (
     Family,
     FieldSchema,
     Frame,
+    Part,
     Problem,
     RegionError,
     convert_each,
@@ -25,9 +26,8 @@ from .base import (
     make_result,
     one_label,
     part_region_id,
-    Part,
-    percent,
     regroup,
+    relative_point,
     split_region_id,
 )
 
@@ -84,11 +84,11 @@ def load_polygons(
     frame: Frame,
     originals: Mapping[str, fol.Polyline],
 ) -> tuple[dict[str, fol.Polyline], list[Problem]]:
-    def read(value: dict) -> tuple[list[list[float]], bool]:
+    def read(value: dict, original: list | None) -> tuple[list[list[float]], bool]:
         points = value["points"]
         if not isinstance(points, list) or len(points) < 3:
             raise RegionError("a polygon needs at least 3 points")
-        return [_point(p) for p in points], True
+        return _shape(points, original), True
 
     return _load(results, field, frame, originals, "polygonlabels", read, filled=True)
 
@@ -99,11 +99,12 @@ def load_polylines(
     frame: Frame,
     originals: Mapping[str, fol.Polyline],
 ) -> tuple[dict[str, fol.Polyline], list[Problem]]:
-    def read(value: dict) -> tuple[list[list[float]], bool]:
+    def read(value: dict, original: list | None) -> tuple[list[list[float]], bool]:
         vertices = _vertex_order(value["vertices"])
         if len(vertices) < 2:
             raise RegionError("a line needs at least 2 vertices")
-        return [_point((v["x"], v["y"])) for v in vertices], bool(value.get("closed", False))
+        points = [(v["x"], v["y"]) for v in vertices]
+        return _shape(points, original), bool(value.get("closed", False))
 
     return _load(results, field, frame, originals, "vectorlabels", read, filled=False)
 
@@ -112,14 +113,20 @@ def _load(results, field, frame, originals, labels_key, read, filled):
     problems: list[Problem] = []
 
     def convert(result: dict) -> Part:
-        geometry = read(result["value"])
         region_id = str(result["id"])
         label_id, index = split_region_id(region_id)
         if label_id is None:
             # a shape drawn in Label Studio is a polyline of its own
             label_id = derived_label_id(frame, field.name, region_id)
-        label = one_label(result["value"], labels_key)
-        return Part(label_id, label, index or 0, result, geometry)
+        index = index or 0
+        original = originals.get(label_id)
+        shape = (
+            original.points[index]
+            if original is not None and index < len(original.points)
+            else None
+        )
+        geometry = read(result["value"], shape)
+        return Part(label_id, one_label(result["value"], labels_key), index, result, geometry)
 
     parts = convert_each(results, convert, describe_result, problems)
     loaded: dict[str, fol.Polyline] = {}
@@ -139,9 +146,10 @@ def _load(results, field, frame, originals, labels_key, read, filled):
     return loaded, problems
 
 
-def _point(point) -> list[float]:
-    x, y = point
-    return [percent(x, "x") / 100, percent(y, "y") / 100]
+def _shape(points: list, original: list | None) -> list[list[float]]:
+    if original is None or len(original) != len(points):
+        return [relative_point(point) for point in points]
+    return [relative_point(point, reference) for point, reference in zip(points, original)]
 
 
 def _vertex_order(vertices: list[dict]) -> list[dict]:

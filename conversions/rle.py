@@ -80,7 +80,9 @@ def decode_rle(rle: Sequence[int] | bytes | np.ndarray) -> np.ndarray:
             "end before they are all decoded"
         )
     if filled[last] > num:
-        raise ValueError(f"RLE is corrupt: a block runs to value {filled[last]}, past the declared {num}")
+        raise ValueError(
+            f"RLE is corrupt: a block runs to value {filled[last]}, past the declared {num}"
+        )
     blocks = slice(0, last + 1)  # the walk also parsed the padding
     repeat = window[blocks] >> np.uint64(63) == 1
     counts, filled = counts[blocks], filled[blocks]
@@ -141,7 +143,9 @@ def rle_to_mask(rle: Sequence[int] | bytes | np.ndarray, height: int, width: int
     values = decode_rle(rle)
     if values.size != height * width * 4:
         expected = height * width * 4
-        raise ValueError(f"RLE holds {values.size} values, but a {height}x{width} RGBA mask needs {expected}")
+        raise ValueError(
+            f"RLE holds {values.size} values, but a {height}x{width} RGBA mask needs {expected}"
+        )
     return (values[3::4] >= 128).reshape(height, width)
 
 

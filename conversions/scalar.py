@@ -84,7 +84,11 @@ def _from_text(text: str, field: FieldSchema) -> Any:
 
 
 def _number(number: Any, field: FieldSchema) -> float | int:
-    if isinstance(number, bool) or not isinstance(number, (int, float)) or not math.isfinite(number):
+    if (
+        isinstance(number, bool)
+        or not isinstance(number, (int, float))
+        or not math.isfinite(number)
+    ):
         raise RegionError(f"number={number!r} is not a finite number")
     if field.scalar_type == "int":
         if number != int(number):

@@ -97,7 +97,9 @@ def load_segmentation(
         mask[pixels] = _color(target) if is_rgb else target
 
     if original is not None and original.mask is not None:
-        if np.array_equal(resize_nearest(np.asarray(original.mask), frame.height, frame.width), mask):
+        if np.array_equal(
+            resize_nearest(np.asarray(original.mask), frame.height, frame.width), mask
+        ):
             return {label_id: copy_label(original)}, problems
     label = copy_label(original) if original is not None else fol.Segmentation(id=label_id)
     label.mask = mask

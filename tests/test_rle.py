@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from label_studio_sdk.converter import brush
-from PIL import Image, ImageDraw
-
 from fiftyone.plugins.orgs.annotate.labelstudio.conversions.rle import (
     decode_rle,
     encode_rle,
     mask_to_rle,
     rle_to_mask,
 )
+from label_studio_sdk.converter import brush
+from PIL import Image, ImageDraw
 
 SIZES = [(7, 5), (101, 53), (333, 1), (1, 333), (1, 1), (64, 64)]
 
@@ -29,9 +28,12 @@ def shapes_mask(height: int, width: int, seed: int = 0) -> np.ndarray:
     for _ in range(3):
         x, y = rng.integers(0, width), rng.integers(0, height)
         draw.ellipse(
-            [x, y, x + rng.integers(1, width // 2 + 2), y + rng.integers(1, height // 2 + 2)], fill=1
+            [x, y, x + rng.integers(1, width // 2 + 2), y + rng.integers(1, height // 2 + 2)],
+            fill=1,
         )
-        draw.polygon([(int(rng.integers(0, width)), int(rng.integers(0, height))) for _ in range(5)], fill=1)
+        draw.polygon(
+            [(int(rng.integers(0, width)), int(rng.integers(0, height))) for _ in range(5)], fill=1
+        )
     draw.line([(0, height - 1), (width - 1, 0)], fill=1, width=1)
     return np.array(image, dtype=bool)
 
@@ -82,7 +84,11 @@ def build_rle(blocks, word_size=8, sizes=(3, 4, 8, 16), num=None, size_class=Non
     for size in sizes:
         bits.write(size - 1, 4)
     for flag, count, words in blocks:
-        cls = size_class if size_class is not None else next(c for c, s in enumerate(sizes) if count <= 2**s)
+        cls = (
+            size_class
+            if size_class is not None
+            else next(c for c, s in enumerate(sizes) if count <= 2**s)
+        )
         bits.write(flag, 1).write(cls, 2).write(count - 1, sizes[cls])
         for word in words:
             bits.write(word, word_size)
@@ -190,7 +196,14 @@ def test_decode_matches_sdk(height, width):
 def test_decode_accepts_bytes_lists_and_arrays():
     rle = mask_to_rle(shapes_mask(31, 17))
     expected = brush.decode_rle(rle)
-    for form in (rle, tuple(rle), bytes(rle), bytearray(rle), np.array(rle), np.array(rle, dtype=np.uint8)):
+    for form in (
+        rle,
+        tuple(rle),
+        bytes(rle),
+        bytearray(rle),
+        np.array(rle),
+        np.array(rle, dtype=np.uint8),
+    ):
         assert np.array_equal(decode_rle(form), expected)
 
 
@@ -268,7 +281,10 @@ def test_rle_to_mask_thresholds_alpha_at_128():
     rgba[..., :3] = 255 - alpha.reshape(2, 4, 1)  # colour must not matter
     rgba[..., 3] = alpha.reshape(2, 4)
     rle = encode_rle(rgba.ravel())
-    assert rle_to_mask(rle, 2, 4).tolist() == [[False, False, False, True], [True, True, True, True]]
+    assert rle_to_mask(rle, 2, 4).tolist() == [
+        [False, False, False, True],
+        [True, True, True, True],
+    ]
 
 
 # --- errors -----------------------------------------------------------------

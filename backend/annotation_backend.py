@@ -1,0 +1,457 @@
+"""FiftyOne's annotation backend ``"labelstudio"``, on ``label_studio_sdk.LabelStudio``.
+
+FiftyOne records a run's config class by its full name and re-imports it,
+with the backend class of the same module, wherever the run is loaded; the
+config, backend and results classes therefore live here together.
+"""
+
+from __future__ import annotations
+
+import logging
+import webbrowser
+from datetime import datetime, timezone
+from typing import Any, Sequence
+
+import fiftyone.core.fields as fof
+import fiftyone.core.labels as fol
+import fiftyone.core.media as fom
+import fiftyone.utils.annotations as foua
+
+from ..conversions import LABEL_TYPES, FieldSchema, Frame, field_schemas, labeling_config, labels_of
+from . import loading, projects, tasks
+from .client import DEFAULT_TIMEOUT, Connection, LabelStudioError, ServerInfo
+from .media import MEDIA_MODES, LocalFiles, check_files_exist, media_urls, plan_media
+from .progress import report
+
+logger = logging.getLogger(__name__)
+
+PLACEHOLDER_URL = "https://labelstud.io"
+"""FiftyOne's default ``url`` for its built-in Label Studio backend: not a server."""
+
+_SCALAR_FIELD_TYPES = {
+    fof.IntField: "int",
+    fof.FloatField: "float",
+    fof.StringField: "str",
+    fof.BooleanField: "bool",
+}
+_CHUNK = 1000
+
+
+class LabelStudioBackendConfig(foua.AnnotationBackendConfig):
+    """Configures a Label Studio annotation run.
+
+    Args:
+        name: the backend name (``"labelstudio"``)
+        label_schema: FiftyOne's label schema
+        media_field ("filepath"): the field holding each sample's media path
+        url (None): the Label Studio server
+        api_key (None): a personal access token or a legacy token; never
+            stored with the run
+        project_name (None): the project title; default ``FiftyOne_<dataset>``,
+            made unique within Label Studio's 50 characters
+        existing_labels ("predictions"): send existing labels as
+            ``"predictions"`` (an annotator accepts or edits them) or as
+            ``"annotations"``
+        media ("auto"): ``"auto"``, ``"upload"``, ``"local_storage"`` or ``"url"``
+        annotation_choice ("latest"): which completed annotation of a task
+            loads when it has several: ``"latest"`` or ``"earliest"`` updated
+        timeout (45): seconds one call to Label Studio may take, retries included
+    """
+
+    def __init__(
+        self,
+        name,
+        label_schema,
+        media_field="filepath",
+        url=None,
+        api_key=None,
+        project_name=None,
+        existing_labels="predictions",
+        media="auto",
+        annotation_choice="latest",
+        timeout=DEFAULT_TIMEOUT,
+        **kwargs,
+    ):
+        super().__init__(name, label_schema, media_field=media_field, **kwargs)
+        _check_choice("existing_labels", existing_labels, tasks.EXISTING_LABELS)
+        _check_choice("media", media, MEDIA_MODES)
+        _check_choice("annotation_choice", annotation_choice, loading.ANNOTATION_CHOICES)
+        if project_name is not None and len(project_name) > projects.TITLE_LIMIT:
+            raise ValueError(
+                f"project_name has {len(project_name)} characters; Label Studio allows "
+                f"{projects.TITLE_LIMIT}: shorten it"
+            )
+        if not isinstance(timeout, (int, float)) or timeout <= 0:
+            raise ValueError(f"timeout={timeout!r} must be a positive number of seconds")
+        self.url = url
+        self.project_name = project_name
+        self.existing_labels = existing_labels
+        self.media = media
+        self.annotation_choice = annotation_choice
+        self.timeout = timeout
+        # private so that it is never serialized with the run
+        self._api_key = api_key
+
+    @property
+    def api_key(self):
+        return self._api_key
+
+    @api_key.setter
+    def api_key(self, value):
+        self._api_key = value
+
+    def load_credentials(self, url=None, api_key=None):
+        # the run's own server, unless told otherwise; FiftyOne would replace it
+        # with the annotation config's URL
+        self._load_parameters(url=url or self.url, api_key=api_key)
+
+
+def _check_choice(name: str, value: Any, choices: Sequence[str]) -> None:
+    if value not in choices:
+        raise ValueError(f"{name}={value!r} is not one of {', '.join(map(repr, choices))}")
+
+
+class LabelStudioBackend(foua.AnnotationBackend):
+    """Annotates FiftyOne samples in Label Studio."""
+
+    @property
+    def supported_media_types(self):
+        return [fom.IMAGE]
+
+    @property
+    def supported_label_types(self):
+        return list(LABEL_TYPES)
+
+    @property
+    def supported_scalar_types(self):
+        return list(_SCALAR_FIELD_TYPES)
+
+    @property
+    def supported_attr_types(self):
+        return []
+
+    @property
+    def supports_keyframes(self):
+        return False
+
+    @property
+    def supports_video_sample_fields(self):
+        return False
+
+    @property
+    def requires_label_schema(self):
+        return True
+
+    def _connect_to_api(self):
+        return LabelStudioAnnotationAPI(self.config.url, self.config.api_key, self.config.timeout)
+
+    def upload_annotations(self, samples, anno_key, launch_editor=False):
+        """Sends the samples to a new project. On any failure, the project is
+        deleted and the run's record removed, so the key stays free."""
+        try:
+            results = self.connect_to_api().upload_samples(samples, anno_key, self)
+        except BaseException:
+            if anno_key is not None and anno_key in samples._root_dataset.list_annotation_runs():
+                self.delete_run(samples._root_dataset, anno_key, cleanup=False)
+            raise
+        if launch_editor:
+            results.launch_editor()
+        return results
+
+    def download_annotations(self, results):
+        return self.connect_to_api().download_annotations(results)
+
+    @classmethod
+    def save_run_results(cls, samples, key, run_results, overwrite=True, cache=True):
+        if run_results is not None:
+            run_results._release_held()
+        super().save_run_results(samples, key, run_results, overwrite=overwrite, cache=cache)
+
+
+class LabelStudioAnnotationResults(foua.AnnotationResults):
+    """A Label Studio annotation run: its project and the samples it sent.
+
+    Args:
+        samples: the run's samples
+        config: the :class:`LabelStudioBackendConfig`
+        anno_key: the run key
+        id_map: ``{field: {sample id: label id(s)}}`` of the labels sent
+        project_id: the Label Studio project
+        sample_ids: the samples sent, one task each
+        media_mode: how media reached Label Studio
+        last_load (None): when the run was last loaded and what it found
+        backend (None): the :class:`LabelStudioBackend`
+    """
+
+    def __init__(
+        self,
+        samples,
+        config,
+        anno_key,
+        id_map,
+        project_id,
+        sample_ids,
+        media_mode,
+        last_load=None,
+        backend=None,
+    ):
+        super().__init__(samples, config, anno_key, id_map, backend=backend)
+        self.project_id = project_id
+        self.sample_ids = list(sample_ids)
+        self.media_mode = media_mode
+        self.last_load = last_load
+        self._held = {}
+
+    @property
+    def project_url(self):
+        return projects.project_url(_server_url(self.config.url), self.project_id)
+
+    def get_status(self):
+        """``{"total", "annotated", "skipped", "remaining", "project_url"}`` task counts."""
+        api = self.connect_to_api()
+        progress = api.progress([self.project_id]).get(self.project_id)
+        if progress is None:
+            raise LabelStudioError(
+                f"Project {self.project_id} of run '{self.key}' no longer exists in Label Studio "
+                f"at {api.url}."
+            )
+        return {
+            **progress.as_dict(),
+            "project_id": self.project_id,
+            "project_url": self.project_url,
+        }
+
+    def print_status(self):
+        status = self.get_status()
+        print(f"\nProject {self.project_id}: {status['project_url']}")
+        for name in ("total", "annotated", "skipped", "remaining"):
+            print(f"    {name}: {status[name]}")
+
+    def launch_editor(self):
+        logger.info("Opening %s", self.project_url)
+        webbrowser.open_new_tab(self.project_url)
+
+    def cleanup(self):
+        """Deletes the run's Label Studio project, in one request."""
+        if self.project_id is not None:
+            self.connect_to_api().delete_project(self.project_id)
+
+    def _hold(self, sample_ids):
+        """Keeps samples out of the next merge: FiftyOne would delete the labels
+        the run sent for any sample whose labels it does not get back."""
+        self._release_held()
+        for field, samples_ids in self.id_map.items():
+            held = {sid: samples_ids.pop(sid) for sid in sample_ids if sid in samples_ids}
+            if held:
+                self._held[field] = held
+
+    def _release_held(self):
+        for field, held in self._held.items():
+            self.id_map.setdefault(field, {}).update(held)
+        self._held = {}
+
+    def serialize(self, *args, **kwargs):
+        self._release_held()
+        return super().serialize(*args, **kwargs)
+
+    @classmethod
+    def _from_dict(cls, d, samples, config, anno_key):
+        return cls(
+            samples,
+            config,
+            anno_key,
+            d["id_map"],
+            d["project_id"],
+            d.get("sample_ids", []),
+            d.get("media_mode"),
+            last_load=d.get("last_load"),
+        )
+
+
+class LabelStudioAnnotationAPI(foua.AnnotationAPI):
+    """Requests, loads and manages runs on one Label Studio server."""
+
+    def __init__(self, url, api_key, timeout=DEFAULT_TIMEOUT):
+        self.url = _server_url(url)
+        if not api_key:
+            api_key = self._prompt_api_key("labelstudio")
+        self._connection = Connection(self.url, api_key, timeout)
+
+    def close(self):
+        self._connection.close()
+
+    def server_info(self) -> ServerInfo:
+        return self._connection.server_info()
+
+    def progress(self, project_ids):
+        return projects.progress(self._connection, project_ids)
+
+    def delete_project(self, project_id) -> bool:
+        return projects.delete_project(self._connection, project_id)
+
+    def upload_samples(self, samples, anno_key, backend) -> LabelStudioAnnotationResults:
+        config = backend.config
+        fields = field_schemas(config.label_schema, _scalar_types(samples, config.label_schema))
+        label_config = labeling_config(fields)
+        sample_ids, filepaths = samples.values(["id", config.media_field])
+        check_files_exist(filepaths)
+        local_files = LocalFiles.from_environment()
+        plan = plan_media(filepaths, config.media, local_files)
+        self._connection.server_info()  # the key works, before anything is made
+
+        samples.compute_metadata()
+        title = projects.unique_title(
+            self._connection,
+            config.project_name or projects.default_title(samples._root_dataset.name),
+        )
+        project_id = projects.create_project(self._connection, title, label_config)
+        try:
+            report(0.0, f"Project {title!r} created; placing media ({plan.reason})")
+            urls = media_urls(
+                self._connection,
+                project_id,
+                filepaths,
+                plan,
+                local_files,
+                lambda done: report(
+                    0.5 * done / len(filepaths), f"Uploaded {done} of {len(filepaths)} media files"
+                ),
+            )
+            id_map = {}
+            existing = [f.name for f in fields if config.label_schema[f.name].get("existing_field")]
+            import_report = tasks.ImportReport()
+            stream = _sample_tasks(samples, sample_ids, urls, fields, existing, id_map)
+            task_stream = (
+                tasks.task_of(s, fields, config.existing_labels, import_report) for s in stream
+            )
+            num_tasks = tasks.import_tasks(
+                self._connection,
+                project_id,
+                task_stream,
+                lambda done: report(
+                    0.5 + 0.5 * done / len(sample_ids),
+                    f"Imported {done} of {len(sample_ids)} tasks",
+                ),
+            )
+        except BaseException:
+            projects.delete_project(self._connection, project_id)
+            raise
+
+        for sample_id, problem in import_report.problems:
+            logger.warning("Sample %s: %s", sample_id, problem.message)
+        logger.info("Created project %s with %d tasks", project_id, num_tasks)
+        return LabelStudioAnnotationResults(
+            samples,
+            config,
+            anno_key,
+            id_map,
+            project_id,
+            sample_ids,
+            plan.mode,
+            backend=backend,
+        )
+
+    def download_annotations(self, results):
+        config = results.config
+        fields = field_schemas(
+            config.label_schema, _scalar_types(results.samples, config.label_schema)
+        )
+        dataset = results.samples._root_dataset
+        exported = projects.export_tasks(
+            self._connection, results.project_id, len(results.sample_ids)
+        )
+        loaded = loading.load_tasks(
+            exported,
+            results.sample_ids,
+            fields,
+            results.id_map,
+            lambda ids: _read_samples(dataset, ids, fields),
+            config.annotation_choice,
+        )
+        results._hold(loaded.held_sample_ids)
+        results.last_load = {
+            "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            **loaded.report.as_dict(),
+        }
+        logger.info("Loaded run '%s': %s", results.key, loaded.report.as_dict())
+        return loaded.annotations
+
+
+def _server_url(url):
+    if not url or url.rstrip("/") == PLACEHOLDER_URL:
+        raise LabelStudioError(
+            "No Label Studio URL is set: pass url=..., set FIFTYONE_LABELSTUDIO_URL, or set "
+            "backends.labelstudio.url in FiftyOne's annotation config."
+        )
+    return url.rstrip("/")
+
+
+def _scalar_types(samples, label_schema) -> dict[str, str]:
+    """The value type of each scalar field of the schema that exists already."""
+    types = {}
+    for name, info in label_schema.items():
+        if info.get("type") != "scalar":
+            continue
+        field = samples.get_field(name)
+        for field_type, scalar_type in _SCALAR_FIELD_TYPES.items():
+            if isinstance(field, field_type):
+                types[name] = scalar_type
+    return types
+
+
+def _sample_tasks(samples, sample_ids, urls, fields, existing, id_map):
+    """Each sample with its size and existing labels, read a chunk at a time."""
+    url_of = dict(zip(sample_ids, urls))
+    dataset = samples._root_dataset
+    by_name = {f.name: f for f in fields}
+    for start in range(0, len(sample_ids), _CHUNK):
+        chunk = sample_ids[start : start + _CHUNK]
+        for sample_id, (width, height, values) in _read_samples(
+            dataset, chunk, [by_name[n] for n in existing]
+        ).items():
+            for name in existing:
+                id_map.setdefault(name, {})[sample_id] = _label_ids(values.get(name), by_name[name])
+            yield tasks.SampleTask(
+                sample_id, url_of[sample_id], Frame(width, height, sample_id), values
+            )
+
+
+def _label_ids(value, field: FieldSchema):
+    """What the run's ``id_map`` records for a field value."""
+    if value is None:
+        return None
+    if field.label_type == "scalar":
+        return True
+    ids = [label.id for label in labels_of(value, field)]
+    if issubclass(foua._LABEL_TYPES_MAP[field.label_type], fol._HasLabelList):
+        return ids
+    return ids[0] if ids else None
+
+
+def _read_samples(dataset, sample_ids, fields) -> dict[str, tuple[int, int, dict]]:
+    """``{sample id: (width, height, {field: value})}`` for the given samples
+    and those of the fields that exist, with masks stored on disk read into
+    memory."""
+    names = [f.name for f in fields if dataset.has_field(f.name)]
+    columns = dataset.select(sample_ids).values(["id", "metadata.width", "metadata.height", *names])
+    read = {}
+    for sample_id, width, height, *values in zip(*columns):
+        read[sample_id] = (
+            width,
+            height,
+            {name: _with_masks(value) for name, value in zip(names, values)},
+        )
+    return read
+
+
+def _with_masks(value):
+    """The value, with masks kept on disk (``mask_path``) read into ``mask``."""
+    labels = value.detections if isinstance(value, fol.Detections) else [value]
+    for label in labels:
+        if (
+            isinstance(label, (fol.Detection, fol.Segmentation))
+            and label.mask is None
+            and label.mask_path
+        ):
+            label.mask = label.get_mask()
+    return value

@@ -1,0 +1,276 @@
+"""The connection to a Label Studio server.
+
+Built on ``label_studio_sdk.LabelStudio``, which takes both kinds of API key (a
+personal access token, exchanged for short-lived access tokens, or a legacy
+token). Around it: a bounded wait per call, retries with backoff on 5xx and
+429 only, and errors that say what happened and what to do.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator, TypeVar
+from urllib.parse import urlparse
+
+import httpx
+from label_studio_sdk import LabelStudio
+from label_studio_sdk.core.api_error import ApiError
+
+DEFAULT_TIMEOUT = 45.0
+"""Seconds one call to Label Studio may take in all, retries included."""
+
+_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+_FIRST_BACKOFF = 0.5
+_MAX_BACKOFF = 8.0
+
+TOKEN_HELP = (
+    "Label Studio accepts a personal access token (Account & Settings > "
+    "Personal Access Token; the default since Label Studio 1.17) or a legacy "
+    "token (Account & Settings > Legacy Token), which works only where an "
+    "organization admin turned legacy tokens on (Organization > API Token "
+    "Settings); new organizations have them off. Pass the key as api_key=..., "
+    "or set FIFTYONE_LABELSTUDIO_API_KEY."
+)
+
+T = TypeVar("T")
+
+
+class LabelStudioError(RuntimeError):
+    """A call to Label Studio failed; the message says why and what to do."""
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status
+
+
+class NotFoundError(LabelStudioError):
+    """What was asked for (a project, a task) does not exist (any more)."""
+
+
+class RetryTransport(httpx.HTTPTransport):
+    """Retries a request on 5xx and 429 with exponential backoff (honouring
+    ``Retry-After``) until its time budget, the request's read timeout, has
+    passed since it was first sent; each attempt waits only for what is left."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        budget = (request.extensions.get("timeout") or {}).get("read") or DEFAULT_TIMEOUT
+        deadline = time.monotonic() + budget
+        backoff = _FIRST_BACKOFF
+        while True:
+            left = max(deadline - time.monotonic(), 0.001)
+            request.extensions["timeout"] = {
+                "connect": min(left, 10.0),
+                "read": left,
+                "write": left,
+                "pool": left,
+            }
+            response = super().handle_request(request)
+            if response.status_code not in _RETRY_STATUSES:
+                return response
+            wait = _retry_after(response) or backoff
+            if time.monotonic() + wait >= deadline:
+                return response
+            response.close()
+            time.sleep(wait)
+            backoff = min(backoff * 2, _MAX_BACKOFF)
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value)
+        return max(parsed.timestamp() - time.time(), 0.0) if parsed else None
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    """Who and what a connection reaches."""
+
+    url: str
+    version: str
+    user: str
+
+
+class Connection:
+    """An authenticated connection to one Label Studio server.
+
+    Args:
+        url: the server, e.g. ``http://localhost:8080``
+        api_key: a personal access token or a legacy token
+        timeout: seconds one call may take in all, retries included
+    """
+
+    def __init__(self, url: str, api_key: str, timeout: float = DEFAULT_TIMEOUT):
+        self.url = normalize_url(url)
+        self.timeout = float(timeout)
+        if not api_key:
+            raise LabelStudioError(f"No Label Studio API key was given. {TOKEN_HELP}")
+        self._http = httpx.Client(transport=RetryTransport(), timeout=self.timeout)
+        self.sdk = self.call(
+            lambda: LabelStudio(
+                base_url=self.url, api_key=api_key, httpx_client=self._http, max_retries=0
+            ),
+            "read the API key",
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def call(self, function: Callable[[], T], action: str) -> T:
+        """Runs one SDK call, turning what it raises into a :class:`LabelStudioError`
+        that names ``action``, the server and the fix."""
+        try:
+            return function()
+        except (ApiError, httpx.TransportError) as error:
+            raise self._translate(error, action) from None
+
+    def request(
+        self, method: str, path: str, action: str, timeout: float | None = None, **kwargs
+    ) -> Any:
+        """One raw API request, for what the SDK's typed methods do not serve
+        (or serve slowly), authenticated as the SDK authenticates; returns the
+        decoded JSON body, or None when there is none."""
+
+        def send():
+            response = self._http.request(
+                method,
+                self._api(path),
+                headers=self._headers(),
+                timeout=timeout or self.timeout,
+                **kwargs,
+            )
+            _raise_for_status(response)
+            return _body(response) if response.content else None
+
+        return self.call(send, action)
+
+    @contextmanager
+    def stream(
+        self, method: str, path: str, action: str, timeout: float | None = None, **kwargs
+    ) -> Iterator[httpx.Response]:
+        """A raw API request whose body is read as it arrives."""
+        try:
+            with self._http.stream(
+                method,
+                self._api(path),
+                headers=self._headers(),
+                timeout=timeout or self.timeout,
+                **kwargs,
+            ) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    _raise_for_status(response)
+                yield response
+        except (ApiError, httpx.TransportError) as error:
+            raise self._translate(error, action) from None
+
+    def _api(self, path: str) -> str:
+        return f"{self.url}/{path.lstrip('/')}"
+
+    def _headers(self) -> dict:
+        # the SDK's own headers: a fresh access token for a personal access
+        # token, or the legacy token
+        return self.sdk._client_wrapper.get_headers()
+
+    def server_info(self) -> ServerInfo:
+        """The server's version and the user the key belongs to."""
+        version = self.request("GET", "api/version", "read the server version") or {}
+        user = self.call(self.sdk.users.whoami, "read the current user")
+        return ServerInfo(
+            self.url, str(version.get("release", "unknown")), user.email or user.username
+        )
+
+    def _translate(self, error: Exception, action: str) -> LabelStudioError:
+        if isinstance(error, ApiError):
+            return self._explain(error.status_code, error.body, action)
+        if isinstance(error, httpx.TimeoutException):
+            return LabelStudioError(
+                f"Label Studio at {self.url} did not answer in time while trying to {action}. "
+                "It may be overloaded; try again, or allow more time with timeout=... "
+                f"(now {self.timeout:g} s)."
+            )
+        return LabelStudioError(
+            f"Cannot reach Label Studio at {self.url} to {action} ({error}). Check that the "
+            "server is running and the URL is right (url=..., or FIFTYONE_LABELSTUDIO_URL)."
+        )
+
+    def _explain(self, status: int | None, body: Any, action: str) -> LabelStudioError:
+        detail = _detail(body)
+        if status == 401:
+            return LabelStudioError(
+                f"Label Studio at {self.url} refused the API key while trying to {action} "
+                f"(HTTP 401: {detail}). {_key_problem(detail)}{TOKEN_HELP}",
+                status,
+            )
+        if status == 403:
+            return LabelStudioError(
+                f"The Label Studio user of this API key may not {action} on {self.url} "
+                f"(HTTP 403: {detail}). Use the key of a user with access to it.",
+                status,
+            )
+        if status == 404:
+            return NotFoundError(
+                f"Label Studio at {self.url} has no such object: could not {action} "
+                f"(HTTP 404: {detail}). It may have been deleted in Label Studio.",
+                status,
+            )
+        return LabelStudioError(
+            f"Label Studio at {self.url} failed to {action} (HTTP {status}: {detail}).", status
+        )
+
+
+def _key_problem(detail: str) -> str:
+    """What a 401's detail says about the key, from Label Studio's own wording."""
+    text = detail.lower()
+    if "legacy token authentication has been disabled" in text:
+        return "The key is a legacy token, and this organization has legacy tokens turned off. "
+    if "expired" in text:
+        return "The personal access token has expired: create a new one. "
+    if "blacklisted" in text:
+        return "The personal access token was revoked: create a new one. "
+    if "invalid" in text:
+        return "Label Studio does not know this key; check that it is complete and current. "
+    return ""
+
+
+def normalize_url(url: str) -> str:
+    """The server URL without trailing slash, refusing what is not one.
+
+    Example:
+        >>> normalize_url("http://localhost:8080/")
+        'http://localhost:8080'
+    """
+    parsed = urlparse(str(url or "").strip())
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise LabelStudioError(
+            f"{url!r} is not a Label Studio URL; give one like http://localhost:8080 "
+            "(url=..., or FIFTYONE_LABELSTUDIO_URL)."
+        )
+    return parsed.geturl().rstrip("/")
+
+
+def _raise_for_status(response: httpx.Response) -> None:
+    if response.status_code >= 400:
+        raise ApiError(status_code=response.status_code, body=_body(response))
+
+
+def _body(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return response.text[:500]
+
+
+def _detail(body: Any) -> str:
+    if isinstance(body, dict):
+        for key in ("detail", "error", "message", "validation_errors"):
+            if key in body:
+                return str(body[key])
+    return str(body)[:500]

@@ -1,0 +1,236 @@
+"""Reading a run's finished work back: which annotation of each task counts,
+its conversion to FiftyOne labels, and a report of what changed.
+
+Only completed annotations count: predictions never, skipped (cancelled)
+annotations never. Of several, the most recently updated wins (or the
+earliest, if the run says so). A sample whose task has no such annotation, or
+whose task was deleted in Label Studio, loads nothing and keeps its labels.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from typing import Any, Iterable, Iterator, Mapping, Sequence
+
+from bson import json_util
+
+from ..conversions import FieldSchema, Frame, family_of, labels_of, load_sample
+from .tasks import SAMPLE_ID
+
+logger = logging.getLogger(__name__)
+
+ANNOTATION_CHOICES = ("latest", "earliest")
+_CHUNK = 1000
+
+
+@dataclass
+class LoadReport:
+    """What one load found and did.
+
+    Tasks: ``loaded`` (a completed annotation was loaded), ``skipped`` (its
+    annotators skipped it), ``not_annotated``, ``missing`` (the sample's task
+    is gone from Label Studio); labels: ``added``, ``edited``, ``deleted``;
+    ``unexpected`` results fit no field of the run and ``problems`` are
+    malformed regions, both skipped with a warning.
+    """
+
+    loaded: int = 0
+    skipped: int = 0
+    not_annotated: int = 0
+    missing: int = 0
+    added: int = 0
+    edited: int = 0
+    deleted: int = 0
+    unexpected: int = 0
+    problems: int = 0
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass
+class Loaded:
+    """Labels in the form ``AnnotationBackend.download_annotations`` returns
+    them, the samples to leave alone, and the report."""
+
+    annotations: dict[str, dict[str, dict]]
+    held_sample_ids: set[str]
+    report: LoadReport = dataclass_field(default_factory=LoadReport)
+
+
+def choose_annotation(annotations: Sequence[dict], choice: str = "latest") -> dict | None:
+    """The completed annotation that counts, or None.
+
+    Example:
+        >>> a = [{"id": 1, "updated_at": "2026-01-02T00:00:00Z", "result": []},
+        ...      {"id": 2, "updated_at": "2026-01-03T00:00:00Z", "was_cancelled": True}]
+        >>> choose_annotation(a)["id"]
+        1
+    """
+    completed = [
+        a for a in annotations if not a.get("was_cancelled") and a.get("result") is not None
+    ]
+    if not completed:
+        return None
+    pick = max if choice == "latest" else min
+    return pick(completed, key=_updated)
+
+
+def _updated(annotation: dict) -> tuple[str, int]:
+    return str(annotation.get("updated_at") or annotation.get("created_at") or ""), annotation.get(
+        "id"
+    ) or 0
+
+
+def load_tasks(
+    tasks: Iterable[dict],
+    sample_ids: Sequence[str],
+    fields: Sequence[FieldSchema],
+    id_map: Mapping[str, Mapping[str, Any]],
+    read_samples,
+    choice: str = "latest",
+) -> Loaded:
+    """Converts the exported tasks of a run.
+
+    Args:
+        tasks: the project's tasks, as exported (with annotations)
+        sample_ids: the samples the run sent
+        fields: the run's fields
+        id_map: the run's ``{field: {sample id: label id(s)}}`` of existing labels
+        read_samples: ``(sample ids) -> {sample id: (width, height, {field: value})}``,
+            the current state of those samples
+        choice: which completed annotation counts
+    """
+    annotations = {f.name: {family_of(f).anno_type: {}} for f in fields}
+    report = LoadReport()
+    sent = set(sample_ids)
+    seen: dict[str, str] = {}  # sample id -> updated_at of the annotation loaded
+    states: dict[str, str] = {}
+    for chunk in _chunks(tasks, _CHUNK):
+        picks = {}
+        for task in chunk:
+            sample_id = (task.get("data") or {}).get(SAMPLE_ID)
+            if sample_id not in sent:
+                logger.warning("Task %s holds no sample of this run; ignored", task.get("id"))
+                continue
+            annotation = choose_annotation(task.get("annotations") or [], choice)
+            if annotation is None:
+                cancelled = any(a.get("was_cancelled") for a in task.get("annotations") or [])
+                states.setdefault(sample_id, "skipped" if cancelled else "not_annotated")
+                continue
+            stamp = str(annotation.get("updated_at") or "")
+            if sample_id in seen and seen[sample_id] >= stamp:
+                continue  # a duplicate task of this sample with an older annotation
+            seen[sample_id] = stamp
+            states[sample_id] = "loaded"
+            picks[sample_id] = (task, annotation)
+        if picks:
+            _convert(picks, fields, id_map, read_samples(list(picks)), annotations, report)
+
+    for sample_id in sent:
+        state = states.get(sample_id, "missing")
+        setattr(report, state, getattr(report, state) + 1)
+    if report.missing:
+        logger.warning(
+            "%d samples of this run have no task in Label Studio any more (deleted there?); "
+            "their labels were left as they are",
+            report.missing,
+        )
+    held = {sample_id for sample_id in sent if states.get(sample_id) != "loaded"}
+    return Loaded(annotations, held, report)
+
+
+def _convert(picks, fields, id_map, current, annotations, report) -> None:
+    by_name = {f.name: f for f in fields}
+    for sample_id, (task, annotation) in picks.items():
+        width, height, values = current.get(sample_id, (None, None, {}))
+        frame = Frame(width or 0, height or 0, sample_id)
+        originals = {
+            f.name: {label.id: label for label in labels_of(values.get(f.name), f)}
+            for f in fields
+            if f.label_type != "scalar"
+        }
+        loaded = load_sample(annotation["result"], fields, frame, originals)
+        for problem in loaded.problems:
+            logger.warning(
+                "Task %s, region %s of '%s': skipped: %s",
+                task.get("id"),
+                problem.region_id,
+                problem.from_name,
+                problem.message,
+            )
+        report.problems += len(loaded.problems)
+
+        for f in fields:
+            value = loaded.values[f.name]
+            before = values.get(f.name)
+            if f.label_type == "scalar":
+                _count_scalar(
+                    report, before if id_map.get(f.name, {}).get(sample_id) else None, value
+                )
+                if value is not None:
+                    annotations[f.name]["scalar"][sample_id] = value
+                continue
+            sent_ids = set(_ids(id_map.get(f.name, {}).get(sample_id)))
+            _count_labels(report, originals[f.name], sent_ids, value)
+            if value:
+                annotations[f.name][family_of(f).anno_type][sample_id] = value
+
+        for stray in loaded.unexpected:
+            report.unexpected += len(stray.results)
+            if stray.from_name in by_name and stray.anno_type and stray.labels is not None:
+                # FiftyOne's `unexpected` option decides what becomes of them
+                annotations[stray.from_name].setdefault(stray.anno_type, {})[sample_id] = (
+                    stray.labels
+                )
+            else:
+                logger.warning(
+                    "Task %s: %d results of control %r (type %r) fit no field of this run; skipped",
+                    task.get("id"),
+                    len(stray.results),
+                    stray.from_name,
+                    stray.result_type,
+                )
+
+
+def _count_labels(
+    report: LoadReport, current: Mapping[str, Any], sent_ids: set, loaded: Mapping
+) -> None:
+    # FiftyOne deletes labels the run sent that the annotation lacks, and adds
+    # those the run did not send
+    report.deleted += len((sent_ids & set(current)) - set(loaded))
+    report.added += len(set(loaded) - sent_ids)
+    report.edited += sum(
+        1
+        for label_id, label in loaded.items()
+        if label_id in sent_ids and label_id in current and not _same(label, current[label_id])
+    )
+
+
+def _same(label, other) -> bool:
+    # compared as BSON's JSON, in which NaN (a missing keypoint) equals NaN
+    return json_util.dumps(label.to_dict()) == json_util.dumps(other.to_dict())
+
+
+def _count_scalar(report: LoadReport, before: Any, after: Any) -> None:
+    if before is None and after is not None:
+        report.added += 1
+    elif before is not None and after is None:
+        report.deleted += 1
+    elif before != after:
+        report.edited += 1
+
+
+def _ids(value: Any) -> list:
+    if value is None or value is True:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def _chunks(items: Iterable, size: int) -> Iterator[list]:
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk

@@ -1,0 +1,229 @@
+"""Label Studio projects: creation with a unique title, progress counts,
+snapshot exports read as they stream in, and deletion."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass
+from typing import Iterable, Iterator
+
+from .client import Connection, LabelStudioError
+
+TITLE_LIMIT = 50
+"""Label Studio refuses project titles longer than this."""
+
+_COUNTS = (
+    "id",
+    "task_number",
+    "num_tasks_with_annotations",
+    "skipped_annotations_number",
+    "total_annotations_number",
+)
+_COUNTS_PAGE = 100
+_EXPORT_SECONDS_PER_TASK = 0.005
+
+
+def default_title(dataset_name: str) -> str:
+    """``FiftyOne_<dataset name>``, cut to fit Label Studio's limit.
+
+    Example:
+        >>> default_title("quickstart")
+        'FiftyOne_quickstart'
+    """
+    return f"FiftyOne_{dataset_name.replace(' ', '_')}"[:TITLE_LIMIT]
+
+
+def unique_title(connection: Connection, title: str) -> str:
+    """``title``, or ``title_2``, ``title_3``, ... when projects already use it,
+    always within 50 characters."""
+    taken = {
+        project.get("title")
+        for project in _paged(connection, "api/projects", {"title": title, "page_size": 100})
+    }
+    candidate, number = title, 1
+    while candidate in taken:
+        number += 1
+        suffix = f"_{number}"
+        candidate = title[: TITLE_LIMIT - len(suffix)] + suffix
+    return candidate
+
+
+def create_project(connection: Connection, title: str, label_config: str) -> int:
+    """Creates a project; returns its id."""
+    project = connection.call(
+        lambda: connection.sdk.projects.create(title=title, label_config=label_config),
+        f"create project {title!r}",
+    )
+    return project.id
+
+
+def project_url(connection_url: str, project_id: int) -> str:
+    """Where a person opens the project."""
+    return f"{connection_url}/projects/{project_id}"
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far the annotators have got with a project's tasks.
+
+    ``annotated`` counts tasks with a completed annotation, ``skipped`` the
+    annotations that were cancelled (skipped), ``remaining`` what is left.
+    """
+
+    total: int
+    annotated: int
+    skipped: int
+    remaining: int
+
+    def as_dict(self) -> dict:
+        return {
+            "total": self.total,
+            "annotated": self.annotated,
+            "skipped": self.skipped,
+            "remaining": self.remaining,
+        }
+
+
+def progress(connection: Connection, project_ids: Iterable[int]) -> dict[int, Progress]:
+    """Progress of several projects in one request per 100 of them; projects
+    that no longer exist are left out."""
+    ids = sorted(set(project_ids))
+    found = {}
+    for start in range(0, len(ids), _COUNTS_PAGE):
+        page = ids[start : start + _COUNTS_PAGE]
+        body = connection.request(
+            "GET",
+            "api/projects/counts/",
+            "read project progress",
+            params={
+                "ids": ",".join(map(str, page)),
+                "include": ",".join(_COUNTS),
+                "page_size": _COUNTS_PAGE,
+            },
+        )
+        for counts in body.get("results", []):
+            total = counts.get("task_number") or 0
+            annotated = counts.get("num_tasks_with_annotations") or 0
+            skipped = counts.get("skipped_annotations_number") or 0
+            found[counts["id"]] = Progress(
+                total, annotated, skipped, max(total - annotated - skipped, 0)
+            )
+    return found
+
+
+def delete_project(connection: Connection, project_id: int) -> bool:
+    """Deletes a project and everything in it, in one request; False when it
+    was already gone."""
+    try:
+        connection.request("DELETE", f"api/projects/{project_id}/", f"delete project {project_id}")
+    except LabelStudioError as error:
+        if error.status == 404:
+            return False
+        raise
+    return True
+
+
+def export_tasks(connection: Connection, project_id: int, num_tasks: int) -> Iterator[dict]:
+    """Every task of a project with its annotations (skipped ones included;
+    predictions as ids only), read as the export file streams in.
+
+    A snapshot export is Label Studio's fastest complete read, built on the
+    server in batches; it is deleted once read.
+    """
+    timeout = connection.timeout + _EXPORT_SECONDS_PER_TASK * num_tasks
+    snapshot = connection.request(
+        "POST",
+        f"api/projects/{project_id}/exports/",
+        f"export project {project_id}",
+        timeout=timeout,
+        json={"title": "fiftyone-load"},
+    )
+    if snapshot.get("status") != "completed":
+        raise LabelStudioError(
+            f"Label Studio did not finish exporting project {project_id} (status "
+            f"{snapshot.get('status')!r}); try loading again."
+        )
+    try:
+        with connection.stream(
+            "GET",
+            f"api/projects/{project_id}/exports/{snapshot['id']}/download",
+            f"download the export of project {project_id}",
+            timeout=timeout,
+            params={"exportType": "JSON"},
+        ) as response:
+            yield from iter_json_array(response.iter_text(chunk_size=1 << 20))
+    finally:
+        connection.request(
+            "DELETE",
+            f"api/projects/{project_id}/exports/{snapshot['id']}",
+            f"delete the export of project {project_id}",
+        )
+
+
+def iter_json_array(chunks: Iterable[str]) -> Iterator:
+    """The items of a JSON array, parsed as its text arrives.
+
+    Holds only the text of the items not yet complete, so a large export never
+    sits in memory whole.
+
+    Example:
+        >>> list(iter_json_array(['[{"a": 1}, {"b"', ': [2]}]']))
+        [{'a': 1}, {'b': [2]}]
+    """
+    decoder = json.JSONDecoder()
+    buffer, position, started = "", 0, False
+    # an unfinished item is parsed again only once its text has doubled, so
+    # that a huge task costs a few parses, not one per chunk
+    pending, pending_size, retry_at = [], 0, 0
+    for chunk in itertools.chain(chunks, [None]):
+        end_of_text = chunk is None
+        if chunk:
+            pending.append(chunk)
+            pending_size += len(chunk)
+        if len(buffer) - position + pending_size < retry_at and not end_of_text:
+            continue
+        buffer = buffer[position:] + "".join(pending)
+        pending, pending_size, position = [], 0, 0
+        while True:
+            position = _skip(buffer, position, "," if started else "[")
+            if position < len(buffer) and buffer[position] == "]":
+                return
+            try:
+                item, end = decoder.raw_decode(buffer, position)
+            except json.JSONDecodeError:
+                if end_of_text:
+                    raise LabelStudioError(
+                        "The Label Studio export ended in the middle of a task; try loading again."
+                    ) from None
+                retry_at = 2 * (len(buffer) - position)
+                break
+            started, position, retry_at = True, end, 0
+            yield item
+
+
+def _skip(text: str, position: int, separator: str) -> int:
+    """Skips whitespace and at most one ``separator``."""
+    while position < len(text) and text[position] in " \t\r\n":
+        position += 1
+    if position < len(text) and text[position] == separator:
+        position += 1
+        while position < len(text) and text[position] in " \t\r\n":
+            position += 1
+    return position
+
+
+def _paged(connection: Connection, path: str, params: dict) -> Iterator[dict]:
+    page = 1
+    while True:
+        try:
+            body = connection.request("GET", path, "list projects", params={**params, "page": page})
+        except LabelStudioError as error:
+            if error.status == 404:  # past the last page
+                return
+            raise
+        results = body.get("results", body) if isinstance(body, dict) else body
+        yield from results
+        if not isinstance(body, dict) or not body.get("next"):
+            return
+        page += 1

@@ -1,0 +1,386 @@
+"""The "labelstudio" backend against a real Label Studio: FiftyOne's own
+annotation API, with an annotator simulated through Label Studio's API."""
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+
+import fiftyone as fo
+import fiftyone.core.labels as fol
+import numpy as np
+import pytest
+from annotator import Annotator
+from fiftyone.plugins.orgs.annotate.labelstudio.backend import LabelStudioError
+from fiftyone.plugins.orgs.annotate.labelstudio.backend.progress import reporting
+from labels_equal import assert_values_equal
+from PIL import Image
+from sample_labels import SCHEMA, make_sample
+
+FIELDS = list(SCHEMA)
+
+
+def write_images(folder, sizes):
+    """PNG files of the given ``(width, height)`` sizes; returns their paths."""
+    os.makedirs(folder, exist_ok=True)
+    paths = []
+    rng = np.random.default_rng(len(sizes))
+    for i, (width, height) in enumerate(sizes):
+        path = os.path.join(folder, f"image_{i:05d}.png")
+        Image.fromarray(rng.integers(0, 255, (height, width, 3), dtype=np.uint8)).save(path)
+        paths.append(path)
+    return paths
+
+
+@pytest.fixture
+def media_dir(label_studio):
+    """A fresh folder under Label Studio's document root."""
+    return os.path.join(label_studio.document_root, uuid.uuid4().hex[:10])
+
+
+def labeled_dataset(dataset, folder, sizes):
+    """``dataset`` with one sample per image, each holding labels of every type."""
+    paths = write_images(folder, sizes)
+    samples = []
+    for i, (path, (width, height)) in enumerate(zip(paths, sizes)):
+        sample = fo.Sample(filepath=path)
+        sample.update_fields(make_sample(i, width, height))
+        samples.append(sample)
+    dataset.add_samples(samples)
+    dataset.mask_targets = {
+        name: info["mask_targets"] for name, info in SCHEMA.items() if "mask_targets" in info
+    }
+    dataset.compute_metadata()
+    return dataset
+
+
+def snapshot(dataset):
+    """Every sample's values of the run's fields, by sample id."""
+    return {
+        sample.id: {name: sample[name] for name in FIELDS}
+        for sample in dataset.select_fields(FIELDS)
+    }
+
+
+def project_ids(label_studio):
+    ls = Annotator(label_studio.url, label_studio.pat).ls
+    return {project.id for project in ls.projects.list()}
+
+
+def annotate(dataset_or_view, key, label_studio, **kwargs):
+    kwargs.setdefault("label_schema", SCHEMA)
+    return dataset_or_view.annotate(
+        key, backend="labelstudio", url=label_studio.url, api_key=label_studio.pat, **kwargs
+    )
+
+
+# -- credentials --------------------------------------------------------------
+
+
+def test_a_personal_access_token_connects(label_studio):
+    from fiftyone.plugins.orgs.annotate.labelstudio.backend import LabelStudioAnnotationAPI
+
+    info = LabelStudioAnnotationAPI(label_studio.url, label_studio.pat).server_info()
+    assert info.version == "1.23.2" and info.user == label_studio.username
+
+
+def test_a_legacy_token_is_explained_when_disabled_and_works_when_enabled(label_studio):
+    from fiftyone.plugins.orgs.annotate.labelstudio.backend import LabelStudioAnnotationAPI
+
+    with pytest.raises(LabelStudioError) as error:
+        LabelStudioAnnotationAPI(label_studio.url, label_studio.legacy_token).server_info()
+    message = str(error.value)
+    assert "HTTP 401" in message and "legacy token" in message
+    assert "personal access token" in message and "API Token Settings" in message
+
+    label_studio.set_legacy_tokens(True)
+    try:
+        api = LabelStudioAnnotationAPI(label_studio.url, label_studio.legacy_token)
+        assert api.server_info().user == label_studio.username
+    finally:
+        label_studio.set_legacy_tokens(False)
+
+
+def test_a_wrong_token_and_a_server_that_is_down_say_what_to_do(label_studio, dataset, media_dir):
+    from fiftyone.plugins.orgs.annotate.labelstudio.backend import LabelStudioAnnotationAPI
+
+    with pytest.raises(LabelStudioError, match="HTTP 401.*personal access token"):
+        LabelStudioAnnotationAPI(label_studio.url, "not-a-token").server_info()
+
+    labeled_dataset(dataset, media_dir, [(32, 24)])
+    before = project_ids(label_studio)
+    with pytest.raises(LabelStudioError, match="Cannot reach Label Studio at http://127.0.0.1:9"):
+        dataset.annotate(
+            "down",
+            backend="labelstudio",
+            label_schema=SCHEMA,
+            url="http://127.0.0.1:9",
+            api_key=label_studio.pat,
+        )
+    assert "down" not in dataset.list_annotation_runs()
+    assert project_ids(label_studio) == before
+
+
+# -- every label type, end to end ---------------------------------------------
+
+
+def test_every_label_type_round_trips_through_an_annotator(label_studio, dataset, media_dir):
+    sizes = [(64, 48), (40, 60), (50, 50), (33, 21), (48, 64), (20, 30)]
+    labeled_dataset(dataset, media_dir, sizes)
+    before = snapshot(dataset)
+    ids = dataset.values("id")
+
+    results = annotate(dataset, "everything", label_studio)
+    assert len(results.sample_ids) == 6
+    annotator = Annotator(label_studio.url, label_studio.pat)
+    tasks = annotator.tasks(results.project_id)
+    assert set(tasks) == set(ids)
+
+    # sample 0: accepted as is
+    annotator.submit(tasks[ids[0]], annotator.predicted(tasks[ids[0]]))
+    # sample 1: edited: a box moved and relabelled, one drawn, a keypoint
+    # deleted, the count changed
+    edited = annotator.predicted(tasks[ids[1]])
+    box = next(r for r in edited if r["from_name"] == "boxes")
+    box["value"].update(x=5.0, rectanglelabels=["cat"])
+    drawn = dict(
+        box, id="Dr4wnInLS1", value=dict(box["value"], x=50.0, y=50.0, width=10.0, height=10.0)
+    )
+    face = before[ids[1]]["poses"].keypoints[1]
+    edited = [r for r in edited if not r["id"].startswith(face.id)] + [drawn]
+    next(r for r in edited if r["from_name"] == "count")["value"]["number"] = 99
+    annotator.submit(tasks[ids[1]], edited)
+    # sample 2: skipped
+    annotator.skip(tasks[ids[2]])
+    # sample 3: two annotations; the later one (unchanged) wins
+    annotator.submit(tasks[ids[3]], [])
+    annotator.submit(tasks[ids[3]], annotator.predicted(tasks[ids[3]]))
+    # sample 4: not annotated; sample 5: every label deleted
+    annotator.submit(tasks[ids[5]], [])
+
+    dataset.load_annotations("everything")
+    after = snapshot(dataset)
+    for i in (0, 2, 3, 4):
+        for name in FIELDS:
+            assert_values_equal(after[ids[i]][name], before[ids[i]][name], f"sample {i}.{name}")
+
+    changed = after[ids[1]]
+    moved_id = box["id"]
+    boxes = {d.id: d for d in changed["boxes"].detections}
+    assert boxes[moved_id].label == "cat" and boxes[moved_id].bounding_box[0] == 0.05
+    original_box = next(d for d in before[ids[1]]["boxes"].detections if d.id == moved_id)
+    assert boxes[moved_id]["iscrowd"] == original_box["iscrowd"]
+    assert len(boxes) == len(before[ids[1]]["boxes"].detections) + 1
+    assert face.id not in {k.id for k in changed["poses"].keypoints}
+    assert changed["count"] == 99
+    for name in set(FIELDS) - {"boxes", "poses", "count"}:
+        assert_values_equal(changed[name], before[ids[1]][name], f"sample 1.{name}")
+
+    emptied = after[ids[5]]
+    for name, info in SCHEMA.items():
+        value = emptied[name]
+        if info["type"] == "scalar" or info["type"] in ("classification", "segmentation"):
+            assert value is None, name
+        else:
+            assert len(value[value._LABEL_LIST_FIELD]) == 0, name
+
+    report = dataset.load_annotation_results("everything").last_load
+    assert (report["loaded"], report["skipped"], report["not_annotated"], report["missing"]) == (
+        4,
+        1,
+        1,
+        0,
+    )
+    assert report["added"] == 1 and report["problems"] == 0 and report["unexpected"] == 0
+
+    # loading twice changes nothing, and the drawn box keeps its id
+    drawn_id = (set(boxes) - {d.id for d in before[ids[1]]["boxes"].detections}).pop()
+    dataset.load_annotations("everything")
+    again = snapshot(dataset)
+    for sample_id in ids:
+        for name in FIELDS:
+            assert_values_equal(again[sample_id][name], after[sample_id][name], name)
+    assert drawn_id in {d.id for d in again[ids[1]]["boxes"].detections}
+
+    status = dataset.load_annotation_results("everything").get_status()
+    assert (status["total"], status["annotated"], status["skipped"], status["remaining"]) == (
+        6,
+        4,
+        1,
+        1,
+    )
+
+
+def test_existing_labels_as_annotations_load_back_unchanged(label_studio, dataset, media_dir):
+    labeled_dataset(dataset, media_dir, [(30, 20), (20, 30)])
+    before = snapshot(dataset)
+    annotate(dataset, "as_annotations", label_studio, existing_labels="annotations")
+    dataset.load_annotations("as_annotations")
+    after = snapshot(dataset)
+    for sample_id in before:
+        for name in FIELDS:
+            assert_values_equal(after[sample_id][name], before[sample_id][name], name)
+    report = dataset.load_annotation_results("as_annotations").last_load
+    assert (report["loaded"], report["added"], report["edited"], report["deleted"]) == (2, 0, 0, 0)
+
+
+def test_new_fields_are_created_from_what_annotators_draw(label_studio, dataset, media_dir):
+    labeled_dataset(dataset, media_dir, [(40, 40)])
+    schema = {
+        "new_boxes": {"type": "detections", "classes": ["car"]},
+        "caption": {"type": "scalar"},
+    }
+    results = annotate(dataset, "fresh", label_studio, label_schema=schema)
+    annotator = Annotator(label_studio.url, label_studio.pat)
+    [task] = annotator.tasks(results.project_id).values()
+    assert annotator.predicted(task) == []
+    base = {"to_name": "image", "original_width": 40, "original_height": 40}
+    annotator.submit(task, [
+        {**base, "id": "a1", "from_name": "new_boxes", "type": "rectanglelabels",
+         "value": {"x": 10, "y": 20, "width": 30, "height": 40, "rotation": 0, "rectanglelabels": ["car"]}},
+        {**base, "id": "a2", "from_name": "caption", "type": "textarea", "value": {"text": ["a car"]}},
+    ])  # fmt: skip
+    dataset.load_annotations("fresh")
+    sample = dataset.first()
+    [box] = sample["new_boxes"].detections
+    assert box.label == "car" and box.bounding_box == [0.1, 0.2, 0.3, 0.4]
+    assert sample["caption"] == "a car"
+
+
+# -- media --------------------------------------------------------------------
+
+
+def test_250_uploaded_images_go_in_batches_of_at_most_100(label_studio, dataset, tmp_path):
+    paths = write_images(str(tmp_path / "upload"), [(16, 12)] * 250)
+    dataset.add_samples(
+        [fo.Sample(filepath=p, ground_truth=fol.Classification(label="a")) for p in paths]
+    )
+    schema = {"ground_truth": {"type": "classification", "classes": ["a", "b"]}}
+    results = annotate(dataset, "many", label_studio, label_schema=schema, media="upload")
+    assert results.media_mode == "upload"
+    tasks = Annotator(label_studio.url, label_studio.pat).tasks(results.project_id)
+    assert set(tasks) == set(dataset.values("id"))
+    urls = {task["data"]["image"] for task in tasks.values()}
+    assert len(urls) == 250 and all(u.startswith("/data/upload/") for u in urls)
+    by_sample = {task["data"]["sample_id"]: task["data"]["image"] for task in tasks.values()}
+    for sample in dataset.select_fields():
+        assert by_sample[sample.id].endswith("-" + os.path.basename(sample.filepath))
+
+
+def test_media_under_the_document_root_are_referenced_not_copied(
+    label_studio, dataset, media_dir, monkeypatch
+):
+    monkeypatch.setenv("LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED", "true")
+    monkeypatch.setenv("LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT", label_studio.document_root)
+    labeled_dataset(dataset, media_dir, [(30, 20)] * 3)
+    results = annotate(dataset, "local", label_studio, label_schema={"boxes": {}})
+    assert results.media_mode == "local_storage"
+    annotator = Annotator(label_studio.url, label_studio.pat)
+    task = next(iter(annotator.tasks(results.project_id).values()))
+    url = task["data"]["image"]
+    assert url.startswith("/data/local-files/?d=")
+    response = annotator.ls._client_wrapper.httpx_client.request(url.lstrip("/"), method="GET")
+    assert response.status_code == 200 and response.content[:4] == b"\x89PNG"
+
+
+def test_url_media_are_passed_as_urls(label_studio, dataset, tmp_path):
+    paths = write_images(str(tmp_path / "remote"), [(10, 10)] * 3)
+    urls = [f"https://images.example.com/{i}.jpg" for i in range(3)]
+    dataset.add_samples([fo.Sample(filepath=p, url=u) for p, u in zip(paths, urls)])
+    schema = {"gt": {"type": "classification", "classes": ["x"]}}
+    results = annotate(dataset, "urls", label_studio, label_schema=schema, media_field="url")
+    assert results.media_mode == "url"
+    tasks = Annotator(label_studio.url, label_studio.pat).tasks(results.project_id)
+    assert sorted(t["data"]["image"] for t in tasks.values()) == sorted(urls)
+
+
+# -- failures -----------------------------------------------------------------
+
+
+def test_a_request_failing_after_project_creation_leaves_no_project_and_no_run(
+    label_studio, dataset, tmp_path
+):
+    paths = write_images(str(tmp_path / "vanishing"), [(16, 12)] * 5)
+    dataset.add_samples([fo.Sample(filepath=p) for p in paths])
+    before = project_ids(label_studio)
+
+    def delete_a_file_once_the_project_exists(fraction, label):
+        if "created" in label:
+            os.remove(paths[3])
+
+    with reporting(delete_a_file_once_the_project_exists), pytest.raises(FileNotFoundError):
+        annotate(
+            dataset,
+            "doomed",
+            label_studio,
+            label_schema={"gt": {"type": "classification", "classes": ["x"]}},
+            media="upload",
+        )
+    assert "doomed" not in dataset.list_annotation_runs()
+    assert project_ids(label_studio) == before
+    write_images(str(tmp_path / "vanishing"), [(16, 12)] * 5)
+    annotate(
+        dataset,
+        "doomed",
+        label_studio,
+        label_schema={"gt": {"type": "classification", "classes": ["x"]}},
+    )
+
+
+def test_a_task_deleted_in_label_studio_leaves_its_labels_alone(label_studio, dataset, media_dir):
+    labeled_dataset(dataset, media_dir, [(30, 20), (20, 30)])
+    before = snapshot(dataset)
+    results = annotate(dataset, "pruned", label_studio)
+    annotator = Annotator(label_studio.url, label_studio.pat)
+    tasks = annotator.tasks(results.project_id)
+    first, second = dataset.values("id")
+    annotator.ls.tasks.delete(id=str(tasks[first]["id"]))
+    annotator.submit(tasks[second], [])
+    dataset.load_annotations("pruned")
+    after = snapshot(dataset)
+    for name in FIELDS:
+        assert_values_equal(after[first][name], before[first][name], name)
+    assert dataset.load_annotation_results("pruned").last_load["missing"] == 1
+
+
+# -- run management -------------------------------------------------------------
+
+
+def test_runs_load_in_a_fresh_process_and_cleanup_deletes_the_project(
+    label_studio, dataset, media_dir
+):
+    labeled_dataset(dataset, media_dir, [(30, 20)])
+    dataset.persistent = True
+    results = annotate(dataset, "fresh_process", label_studio, label_schema={"boxes": {}})
+    script = (
+        "import fiftyone as fo\n"
+        f"ds = fo.load_dataset({dataset.name!r})\n"
+        f"r = ds.load_annotation_results('fresh_process', api_key={label_studio.pat!r})\n"
+        "ds.load_annotations('fresh_process', api_key=" + repr(label_studio.pat) + ")\n"
+        "print('RESULT', type(r).__module__, r.get_status()['total'])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.splitlines()[-1].split() == [
+        "RESULT",
+        "fiftyone.plugins.orgs.annotate.labelstudio.backend.annotation_backend",
+        "1",
+    ]
+
+    results.cleanup()
+    assert results.project_id not in project_ids(label_studio)
+    dataset.delete_annotation_run("fresh_process")
+    assert dataset.list_annotation_runs() == []
+
+
+def test_the_api_key_is_never_stored(label_studio, dataset, media_dir):
+    labeled_dataset(dataset, media_dir, [(30, 20)])
+    annotate(dataset, "secret", label_studio, label_schema={"boxes": {}})
+    info = dataset.get_annotation_info("secret")
+    stored = json.dumps(info.serialize(), default=str) + json.dumps(
+        dataset.load_annotation_results("secret").serialize(), default=str
+    )
+    assert label_studio.pat not in stored and "api_key" not in stored

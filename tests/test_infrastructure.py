@@ -1,0 +1,134 @@
+"""The test infrastructure itself: private database, real Label Studio, import hook."""
+
+import importlib.util
+import json
+import os
+import subprocess
+import urllib.error
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+VENV_PYTHON = os.path.join(ROOT, ".venv", "bin", "python")
+
+
+def _get(url, headers=None):
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def test_fiftyone_uses_the_private_mongod(mongod, dataset):
+    import fiftyone as fo
+    import fiftyone.core.odm.database as fod
+
+    assert fo.config.database_uri == mongod.uri == os.environ["FIFTYONE_DATABASE_URI"]
+    assert fod.get_db_client().address == ("127.0.0.1", mongod.port)
+    assert dataset.name in fo.list_datasets()
+    assert not dataset.persistent
+
+
+def test_dataset_fixture_gives_a_fresh_dataset(dataset):
+    import fiftyone as fo
+
+    assert len(dataset) == 0
+    dataset.add_sample(fo.Sample(filepath="/tmp/nothing.jpg"))
+    assert len(dataset) == 1
+
+
+def test_isolated_fiftyone_config():
+    import fiftyone as fo
+    import fiftyone.plugins as fop
+
+    tmp_plugins = os.environ["FIFTYONE_PLUGINS_DIR"]
+    assert fo.config.plugins_dir == tmp_plugins
+    assert os.listdir(tmp_plugins) == ["@annotate"]
+    assert os.path.realpath(
+        os.path.join(tmp_plugins, "@annotate", "labelstudio")
+    ) == os.path.realpath(ROOT)
+    assert "@annotate/labelstudio" in [p.name for p in fop.list_plugins(enabled="all")]
+
+    with open(os.environ["FIFTYONE_ANNOTATION_CONFIG_PATH"]) as f:
+        config = json.load(f)
+    spec = importlib.util.spec_from_file_location(
+        "_register_backend", os.path.join(ROOT, "register_backend.py")
+    )
+    register_backend = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(register_backend)
+    assert config["backends"]["labelstudio"]["config_cls"] == register_backend.CONFIG_CLS
+    assert register_backend.CONFIG_CLS.startswith("fiftyone.plugins.orgs.annotate.labelstudio.")
+
+
+def test_label_studio_health_and_pat(label_studio):
+    from label_studio_sdk import LabelStudio
+
+    status, _ = _get(label_studio.url + "/health")
+    assert status == 200
+    assert os.path.isdir(label_studio.document_root)
+
+    user = LabelStudio(base_url=label_studio.url, api_key=label_studio.pat).users.whoami()
+    assert user.email == label_studio.username
+
+    status, body = _get(
+        label_studio.url + "/api/current-user/whoami",
+        {"Authorization": f"Token {label_studio.pat}"},
+    )
+    assert status == 401, body[:500]  # a PAT is not a legacy token
+
+
+def test_legacy_token_needs_enabling(label_studio):
+    from label_studio_sdk import LabelStudio
+
+    url = label_studio.url + "/api/current-user/whoami"
+    legacy = {"Authorization": f"Token {label_studio.legacy_token}"}
+
+    status, body = _get(url, legacy)
+    assert status == 401, body[:500]
+    assert "legacy" in body.lower()
+
+    label_studio.set_legacy_tokens(True)
+    try:
+        status, body = _get(url, legacy)
+        assert status == 200, body[:500]
+        assert json.loads(body)["email"] == label_studio.username
+        user = LabelStudio(
+            base_url=label_studio.url, api_key=label_studio.legacy_token
+        ).users.whoami()
+        assert user.email == label_studio.username
+    finally:
+        label_studio.set_legacy_tokens(False)
+    status, _ = _get(url, legacy)
+    assert status == 401
+
+
+def test_mint_another_pat(label_studio):
+    from label_studio_sdk import LabelStudio
+
+    first = label_studio.pat
+    try:
+        pat = label_studio.mint_pat()
+        assert pat != first
+        assert (
+            LabelStudio(base_url=label_studio.url, api_key=pat).users.whoami().email
+            == label_studio.username
+        )
+    finally:
+        label_studio.pat = first
+
+
+def test_import_hook_in_a_fresh_process():
+    """Annotation runs re-import the plugin's classes by name in any process."""
+    name = "fiftyone.plugins.orgs.annotate.labelstudio.conversions"
+    result = subprocess.run(
+        [VENV_PYTHON, "-c", f"import {name} as c; print(c.__file__)"],
+        env=dict(os.environ),
+        cwd="/",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    path = result.stdout.strip().splitlines()[-1]
+    assert os.path.realpath(path).startswith(os.path.realpath(ROOT) + os.sep), path
