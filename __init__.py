@@ -1,5 +1,9 @@
 """FiftyOne plugin ``@annotate/labelstudio``: annotate FiftyOne datasets in Label Studio."""
 
+from .operators import OPERATORS
+
 
 def register(plugin):
     """Registers the plugin's operators and panel with FiftyOne."""
+    for operator in OPERATORS:
+        plugin.register(operator)

@@ -236,6 +236,24 @@ class LabelStudioAnnotationResults(foua.AnnotationResults):
         if self.project_id is not None:
             self.connect_to_api().delete_project(self.project_id)
 
+    def _refresh(self, stored: "LabelStudioAnnotationResults") -> None:
+        """Takes the run's state as stored: another process (the App, a
+        delegated worker) may have loaded it since this object was cached."""
+        self._held = {}
+        self.id_map = stored.id_map
+        self.sample_ids = stored.sample_ids
+        self.last_load = stored.last_load
+
+    def get_meta(self):
+        """What the panel and the run listing read without loading the results."""
+        return {
+            "project_id": self.project_id,
+            "url": self.config.url,
+            "num_tasks": len(self.sample_ids),
+            "media_mode": self.media_mode,
+            "last_load": self.last_load,
+        }
+
     def _hold(self, sample_ids):
         """Keeps samples out of the next merge: FiftyOne would delete the labels
         the run sent for any sample whose labels it does not get back."""
@@ -353,19 +371,29 @@ class LabelStudioAnnotationAPI(foua.AnnotationAPI):
 
     def download_annotations(self, results):
         config = results.config
-        fields = field_schemas(
-            config.label_schema, _scalar_types(results.samples, config.label_schema)
-        )
         dataset = results.samples._root_dataset
+        results._refresh(dataset.load_annotation_results(results.key, cache=False))
+        fields = field_schemas(config.label_schema, _scalar_types(dataset, config.label_schema))
+        report(0.0, f"Exporting project {results.project_id} from Label Studio")
         exported = projects.export_tasks(
             self._connection, results.project_id, len(results.sample_ids)
         )
+
+        def read_samples(ids):
+            report(
+                0.1 + 0.8 * len(read) / max(len(results.sample_ids), 1),
+                f"Converting {len(read)} of {len(results.sample_ids)} tasks",
+            )
+            read.update(ids)
+            return _read_samples(dataset, ids, fields)
+
+        read = set()
         loaded = loading.load_tasks(
             exported,
             results.sample_ids,
             fields,
             results.id_map,
-            lambda ids: _read_samples(dataset, ids, fields),
+            read_samples,
             config.annotation_choice,
         )
         results._hold(loaded.held_sample_ids)
@@ -373,6 +401,7 @@ class LabelStudioAnnotationAPI(foua.AnnotationAPI):
             "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             **loaded.report.as_dict(),
         }
+        report(0.9, "Merging the labels into the dataset")
         logger.info("Loaded run '%s': %s", results.key, loaded.report.as_dict())
         return loaded.annotations
 
@@ -400,14 +429,14 @@ def _scalar_types(samples, label_schema) -> dict[str, str]:
 
 
 def _sample_tasks(samples, sample_ids, urls, fields, existing, id_map):
-    """Each sample with its size and existing labels, read a chunk at a time."""
+    """Each sample with its size and existing labels as the view shows them
+    (a view that filters labels sends only those), read a chunk at a time."""
     url_of = dict(zip(sample_ids, urls))
-    dataset = samples._root_dataset
     by_name = {f.name: f for f in fields}
     for start in range(0, len(sample_ids), _CHUNK):
         chunk = sample_ids[start : start + _CHUNK]
         for sample_id, (width, height, values) in _read_samples(
-            dataset, chunk, [by_name[n] for n in existing]
+            samples, chunk, [by_name[n] for n in existing]
         ).items():
             for name in existing:
                 id_map.setdefault(name, {})[sample_id] = _label_ids(values.get(name), by_name[name])
@@ -428,12 +457,14 @@ def _label_ids(value, field: FieldSchema):
     return ids[0] if ids else None
 
 
-def _read_samples(dataset, sample_ids, fields) -> dict[str, tuple[int, int, dict]]:
+def _read_samples(collection, sample_ids, fields) -> dict[str, tuple[int, int, dict]]:
     """``{sample id: (width, height, {field: value})}`` for the given samples
-    and those of the fields that exist, with masks stored on disk read into
-    memory."""
-    names = [f.name for f in fields if dataset.has_field(f.name)]
-    columns = dataset.select(sample_ids).values(["id", "metadata.width", "metadata.height", *names])
+    of a dataset or view, and those of the fields that exist, with masks
+    stored on disk read into memory."""
+    names = [f.name for f in fields if collection.has_field(f.name)]
+    columns = collection.select(sample_ids).values(
+        ["id", "metadata.width", "metadata.height", *names]
+    )
     read = {}
     for sample_id, width, height, *values in zip(*columns):
         read[sample_id] = (

@@ -1,0 +1,143 @@
+"""This plugin's annotation runs on a dataset, and the credentials to reach
+their server: what the operators and the panel share with Python users."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import fiftyone as fo
+import fiftyone.core.annotation as foan
+
+from . import projects
+from .annotation_backend import PLACEHOLDER_URL, LabelStudioAnnotationAPI
+from .client import LabelStudioError, ServerInfo
+
+BACKEND = "labelstudio"
+URL_SECRET = "FIFTYONE_LABELSTUDIO_URL"
+API_KEY_SECRET = "FIFTYONE_LABELSTUDIO_API_KEY"
+_CONFIG_PREFIX = __name__.rsplit(".", 1)[0] + "."
+_CHECK_SECONDS = 30.0
+_checked: dict[tuple[str, int], tuple[float, ServerInfo | LabelStudioError]] = {}
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Where the Label Studio server is and the key to it."""
+
+    url: str | None
+    api_key: str | None = None
+
+    @classmethod
+    def resolve(
+        cls, params: Mapping[str, Any], secrets: Mapping[str, Any] | None = None
+    ) -> "Credentials":
+        """Explicit params win over the plugin's secrets, which win over
+        FiftyOne's annotation config (``backends.labelstudio``)."""
+        secrets = secrets or {}
+        config = fo.annotation_config.backends.get(BACKEND, {})
+        configured_url = config.get("url")
+        if configured_url == PLACEHOLDER_URL:
+            configured_url = None
+        return cls(
+            url=params.get("url") or _secret(secrets, URL_SECRET) or configured_url,
+            api_key=params.get("api_key")
+            or _secret(secrets, API_KEY_SECRET)
+            or config.get("api_key"),
+        )
+
+    def problem(self) -> str | None:
+        """What is missing, or None."""
+        if not self.url:
+            return f"No Label Studio URL: give url, or set the {URL_SECRET} secret"
+        if not self.api_key:
+            return f"No Label Studio API key: give api_key, or set the {API_KEY_SECRET} secret"
+        return None
+
+    def api(self) -> LabelStudioAnnotationAPI:
+        problem = self.problem()
+        if problem:
+            raise LabelStudioError(problem)
+        return LabelStudioAnnotationAPI(self.url, self.api_key)
+
+    def server_info(self) -> ServerInfo:
+        """The server's version and user, checked at most every 30 s (forms
+        re-check on every keystroke)."""
+        key = (self.url, hash(self.api_key))
+        checked_at, outcome = _checked.get(key, (0.0, None))
+        if outcome is None or time.monotonic() - checked_at > _CHECK_SECONDS:
+            try:
+                outcome = self.api().server_info()
+            except LabelStudioError as error:
+                outcome = error
+            _checked[key] = (time.monotonic(), outcome)
+        if isinstance(outcome, LabelStudioError):
+            raise outcome
+        return outcome
+
+
+def _secret(secrets: Mapping[str, Any], name: str) -> str | None:
+    try:
+        return secrets.get(name) or None
+    except Exception:  # a secrets provider that cannot resolve the name
+        return None
+
+
+def _run_doc(dataset, anno_key: str):
+    return foan.AnnotationMethod._get_run_doc(dataset, anno_key)
+
+
+def plugin_runs(dataset) -> list[str]:
+    """The keys of this plugin's runs on a dataset, oldest first."""
+    docs = {key: _run_doc(dataset, key) for key in dataset.list_annotation_runs()}
+    ours = [
+        key for key, doc in docs.items() if doc.config.get("cls", "").startswith(_CONFIG_PREFIX)
+    ]
+    return sorted(ours, key=lambda key: docs[key].timestamp)
+
+
+def run_meta(dataset, anno_key: str) -> dict:
+    """``{"project_id", "url", "num_tasks", "media_mode", "last_load"}`` of a
+    run, read without loading its results (empty while it is being requested)."""
+    return dict(_run_doc(dataset, anno_key).results_meta or {})
+
+
+def runs_progress(dataset, credentials: Credentials) -> dict[str, dict]:
+    """Status of every run of this plugin on the dataset whose project lives
+    on the credentials' server, in one request per 100 runs:
+    ``{anno_key: {"total", "annotated", "skipped", "remaining", "project_id",
+    "project_url"}}``; a run whose project is gone has ``"missing": True``."""
+    metas = {key: run_meta(dataset, key) for key in plugin_runs(dataset)}
+    here = {
+        key: meta
+        for key, meta in metas.items()
+        if meta.get("project_id") is not None and _same_server(meta.get("url"), credentials.url)
+    }
+    found = credentials.api().progress(meta["project_id"] for meta in here.values())
+    status = {}
+    for key, meta in here.items():
+        progress = found.get(meta["project_id"])
+        info = {
+            "project_id": meta["project_id"],
+            "project_url": projects.project_url(meta["url"].rstrip("/"), meta["project_id"]),
+        }
+        status[key] = {**progress.as_dict(), **info} if progress else {**info, "missing": True}
+    return status
+
+
+def _same_server(url: str | None, other: str | None) -> bool:
+    return bool(url and other) and url.rstrip("/") == other.rstrip("/")
+
+
+def results_with(dataset, anno_key: str, credentials: Credentials):
+    """A run's results as stored, connected with these credentials.
+
+    FiftyOne caches results per process and hands back the cached object
+    without applying new credentials: a long-lived App server would keep
+    using whatever key first loaded the run.
+    """
+    getattr(dataset, foan.AnnotationMethod._results_cache_field()).pop(anno_key, None)
+    return dataset.load_annotation_results(
+        anno_key, url=credentials.url, api_key=credentials.api_key
+    )

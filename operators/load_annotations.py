@@ -1,0 +1,174 @@
+"""``load_annotations``: merge a run's finished work back into the dataset.
+A thin form over ``dataset.load_annotations(anno_key, ...)``."""
+
+from __future__ import annotations
+
+import fiftyone.operators as foo
+import fiftyone.operators.types as types
+import fiftyone.utils.annotations as foua
+
+from ..backend.client import LabelStudioError
+from ..backend.runs import results_with, run_meta, runs_progress
+from . import common
+
+UNEXPECTED = ("keep", "ignore", "return")
+
+
+class LoadAnnotations(foo.Operator):
+    @property
+    def config(self):
+        return foo.OperatorConfig(
+            name="load_annotations",
+            label="Label Studio: load annotations",
+            description="Merge a Label Studio run's annotations into the dataset",
+            icon="download",
+            dynamic=True,
+            allow_immediate_execution=True,
+            allow_delegated_execution=True,
+        )
+
+    def resolve_delegation(self, ctx):
+        meta = run_meta(ctx.dataset, ctx.params["anno_key"]) if ctx.params.get("anno_key") else {}
+        return common.wants_delegation(ctx, meta.get("num_tasks") or 0)
+
+    def resolve_input(self, ctx):
+        inputs = types.Object()
+        load_form(ctx, inputs)
+        return types.Property(inputs, view=types.View(label="Load Label Studio annotations"))
+
+    def execute(self, ctx):
+        params = ctx.params
+        anno_key = params["anno_key"]
+        creds = common.credentials(ctx)
+        results_with(ctx.dataset, anno_key, creds)  # caches the run with these credentials
+        with common.progress_of(ctx):
+            unexpected = ctx.dataset.load_annotations(
+                anno_key,
+                dest_field=params.get("dest_field") or None,
+                unexpected=params.get("unexpected") or "keep",
+                cleanup=bool(params.get("cleanup")),
+                url=creds.url,
+                api_key=creds.api_key,
+            )
+        if not ctx.delegated:
+            ctx.ops.reload_dataset()
+        report = dict(run_meta(ctx.dataset, anno_key).get("last_load") or {})
+        report["anno_key"] = anno_key
+        if unexpected:
+            report["unexpected_labels"] = {
+                field: {kind: len(labels) for kind, labels in kinds.items()}
+                for field, kinds in unexpected.items()
+            }
+        return report
+
+    def resolve_output(self, ctx):
+        outputs = types.Object()
+        for name, label in (
+            ("added", "Labels added"),
+            ("edited", "Labels edited"),
+            ("deleted", "Labels deleted"),
+            ("loaded", "Tasks loaded"),
+            ("skipped", "Tasks skipped by annotators"),
+            ("not_annotated", "Tasks not annotated yet"),
+            ("missing", "Tasks deleted in Label Studio"),
+            ("problems", "Malformed regions skipped"),
+        ):
+            outputs.int(name, label=label)
+        return types.Property(outputs, view=types.View(label="Annotations loaded"))
+
+
+def load_form(ctx, inputs) -> bool:
+    creds = common.connection(ctx, inputs)
+    status = _status_texts(ctx, creds) if creds else {}
+    anno_key = common.run_key(ctx, inputs, with_status=status)
+    if anno_key is None:
+        return False
+    schema = ctx.dataset.get_annotation_info(anno_key).config.label_schema
+    _dest_field(ctx, inputs, schema)
+    choices = types.DropdownView()
+    choices.add_choice(
+        "keep", label="keep", description="Keep them in a field named after their type"
+    )
+    choices.add_choice("ignore", label="ignore", description="Skip them")
+    choices.add_choice("return", label="return", description="Return them in the result, unloaded")
+    inputs.enum(
+        "unexpected",
+        list(UNEXPECTED),
+        default="keep",
+        label="Labels that fit no field of the run",
+        view=choices,
+    )
+    inputs.bool(
+        "cleanup",
+        default=False,
+        label="Delete the Label Studio project after loading",
+        view=types.CheckboxView(),
+    )
+    common.delegate_input(ctx, inputs, run_meta(ctx.dataset, anno_key).get("num_tasks") or 0)
+    return creds is not None
+
+
+def _status_texts(ctx, creds) -> dict[str, str]:
+    try:
+        status = runs_progress(ctx.dataset, creds)
+    except LabelStudioError:
+        return {}
+    return {
+        key: "project deleted in Label Studio"
+        if s.get("missing")
+        else f"{s['annotated']} of {s['total']} annotated, {s['skipped']} skipped"
+        for key, s in status.items()
+    }
+
+
+def _dest_field(ctx, inputs, schema) -> None:
+    dest = ctx.params.get("dest_field")
+    fields = list(schema)
+    if isinstance(dest, dict):
+        inputs.obj("dest_field", label="Destination fields")
+        unknown = sorted(set(dest) - set(fields))
+        if unknown:
+            common.invalid(
+                inputs,
+                "dest_field",
+                f"dest_field names {unknown}, which are not fields of this run: use some of {fields}",
+            )
+            return
+        targets = dest
+    else:
+        inputs.str(
+            "dest_field",
+            label="Load into a new field",
+            description=(
+                "Leave empty to load into the run's own field"
+                if len(fields) == 1
+                else "Only for runs of one field; from Python, give a dict {run field: new field}"
+            ),
+        )
+        if dest and len(fields) > 1:
+            common.invalid(
+                inputs,
+                "dest_field",
+                f"dest_field: this run has {len(fields)} fields; give a dict {{run field: new field}}",
+            )
+            return
+        targets = {fields[0]: dest} if dest else {}
+    for source, target in targets.items():
+        problem = _target_problem(ctx.dataset, schema[source], target)
+        if problem:
+            common.invalid(inputs, "dest_field", f"dest_field: {problem}")
+            return
+
+
+def _target_problem(dataset, info, target) -> str | None:
+    if not isinstance(target, str) or not target.isidentifier():
+        return f"{target!r} is not a valid field name; use letters, digits and underscores"
+    field = dataset.get_field(target)
+    label_class = foua._LABEL_TYPES_MAP.get(info.get("type"))
+    if field is None or label_class is None:
+        return None
+    holds = getattr(field, "document_type", None)
+    if holds is not label_class:
+        kind = holds.__name__ if holds else type(field).__name__
+        return f"field '{target}' holds {kind}, not {label_class.__name__}; choose a new or matching field"
+    return None
