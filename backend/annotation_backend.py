@@ -8,18 +8,29 @@ config, backend and results classes therefore live here together.
 from __future__ import annotations
 
 import logging
+import uuid
 import webbrowser
 from datetime import datetime, timezone
 from typing import Any, Sequence
 
+import fiftyone.core.annotation as foan
 import fiftyone.core.fields as fof
 import fiftyone.core.labels as fol
 import fiftyone.core.media as fom
 import fiftyone.utils.annotations as foua
 
-from ..conversions import LABEL_TYPES, FieldSchema, Frame, field_schemas, labeling_config, labels_of
-from . import loading, projects, tasks
-from .client import DEFAULT_TIMEOUT, Connection, LabelStudioError, ServerInfo
+from ..conversions import (
+    LABEL_TYPES,
+    FieldSchema,
+    Frame,
+    family_of,
+    field_schemas,
+    has_control,
+    labeling_config,
+    labels_of,
+)
+from . import loading, orphans, projects, run_lock, tasks
+from .client import DEFAULT_TIMEOUT, Connection, LabelStudioError, NotFoundError, ServerInfo
 from .media import MEDIA_MODES, LocalFiles, check_files_exist, media_urls, plan_media
 from .progress import report
 
@@ -163,9 +174,27 @@ class LabelStudioBackend(foua.AnnotationBackend):
 
     @classmethod
     def save_run_results(cls, samples, key, run_results, overwrite=True, cache=True):
-        if run_results is not None:
-            run_results._release_held()
-        super().save_run_results(samples, key, run_results, overwrite=overwrite, cache=cache)
+        if run_results is None:
+            super().save_run_results(samples, key, None, overwrite=overwrite, cache=cache)
+            return
+        dataset = samples._root_dataset
+        run_results._release_held()
+        token, run_results._lock_token = run_results._lock_token, None
+        try:
+            current = _current_key(dataset, key, run_results.run_id)
+            if current is None:
+                logger.warning(
+                    "Run '%s' was deleted while it was being loaded; its labels are loaded, "
+                    "its record stays deleted",
+                    key,
+                )
+                return
+            run_results._key = current
+            super().save_run_results(
+                samples, current, run_results, overwrite=overwrite, cache=cache
+            )
+        finally:
+            run_lock.release(dataset, key, token)
 
 
 class LabelStudioAnnotationResults(foua.AnnotationResults):
@@ -179,6 +208,7 @@ class LabelStudioAnnotationResults(foua.AnnotationResults):
         project_id: the Label Studio project
         sample_ids: the samples sent, one task each
         media_mode: how media reached Label Studio
+        run_id (None): an id of the run that survives renames
         last_load (None): when the run was last loaded and what it found
         backend (None): the :class:`LabelStudioBackend`
     """
@@ -192,6 +222,7 @@ class LabelStudioAnnotationResults(foua.AnnotationResults):
         project_id,
         sample_ids,
         media_mode,
+        run_id=None,
         last_load=None,
         backend=None,
     ):
@@ -199,8 +230,10 @@ class LabelStudioAnnotationResults(foua.AnnotationResults):
         self.project_id = project_id
         self.sample_ids = list(sample_ids)
         self.media_mode = media_mode
+        self.run_id = run_id or uuid.uuid4().hex
         self.last_load = last_load
         self._held = {}
+        self._lock_token = None
 
     @property
     def project_url(self):
@@ -247,6 +280,7 @@ class LabelStudioAnnotationResults(foua.AnnotationResults):
     def get_meta(self):
         """What the panel and the run listing read without loading the results."""
         return {
+            "run_id": self.run_id,
             "project_id": self.project_id,
             "url": self.config.url,
             "num_tasks": len(self.sample_ids),
@@ -254,12 +288,14 @@ class LabelStudioAnnotationResults(foua.AnnotationResults):
             "last_load": self.last_load,
         }
 
-    def _hold(self, sample_ids):
-        """Keeps samples out of the next merge: FiftyOne would delete the labels
-        the run sent for any sample whose labels it does not get back."""
+    def _hold(self, held_by_field):
+        """Keeps ``{field: sample ids}`` out of the next merge: FiftyOne would
+        delete the labels the run sent for any sample whose labels of that
+        field it does not get back."""
         self._release_held()
-        for field, samples_ids in self.id_map.items():
-            held = {sid: samples_ids.pop(sid) for sid in sample_ids if sid in samples_ids}
+        for field, sample_ids in held_by_field.items():
+            sent = self.id_map.get(field, {})
+            held = {sid: sent.pop(sid) for sid in sample_ids if sid in sent}
             if held:
                 self._held[field] = held
 
@@ -282,6 +318,7 @@ class LabelStudioAnnotationResults(foua.AnnotationResults):
             d["project_id"],
             d.get("sample_ids", []),
             d.get("media_mode"),
+            run_id=d.get("run_id"),
             last_load=d.get("last_load"),
         )
 
@@ -316,6 +353,7 @@ class LabelStudioAnnotationAPI(foua.AnnotationAPI):
         local_files = LocalFiles.from_environment()
         plan = plan_media(filepaths, config.media, local_files)
         self._connection.server_info()  # the key works, before anything is made
+        orphans.delete_pending(self._connection)
 
         samples.compute_metadata()
         title = projects.unique_title(
@@ -351,8 +389,8 @@ class LabelStudioAnnotationAPI(foua.AnnotationAPI):
                     f"Imported {done} of {len(sample_ids)} tasks",
                 ),
             )
-        except BaseException:
-            projects.delete_project(self._connection, project_id)
+        except BaseException as error:
+            self._roll_back(project_id, error)
             raise
 
         for sample_id, problem in import_report.problems:
@@ -369,12 +407,53 @@ class LabelStudioAnnotationAPI(foua.AnnotationAPI):
             backend=backend,
         )
 
+    def _roll_back(self, project_id: int, error: BaseException) -> None:
+        """Deletes the project of a failed request, or writes it down to be
+        deleted once the server is back."""
+        try:
+            projects.delete_project(self._connection, project_id)
+        except LabelStudioError:
+            orphans.remember(self.url, project_id, str(error))
+            error.add_note(
+                f"Project {project_id} could not be deleted now; it will be deleted the next "
+                "time this plugin reaches the server."
+            )
+
     def download_annotations(self, results):
-        config = results.config
         dataset = results.samples._root_dataset
+        token = run_lock.acquire(dataset, results.key)
+        try:
+            orphans.delete_pending(self._connection)
+            annotations = self._download(results, dataset)
+        except BaseException:
+            run_lock.release(dataset, results.key, token)
+            raise
+        results._lock_token = token
+        return annotations
+
+    def _download(self, results, dataset):
+        config = results.config
         results._refresh(dataset.load_annotation_results(results.key, cache=False))
         fields = field_schemas(config.label_schema, _scalar_types(dataset, config.label_schema))
         report(0.0, f"Exporting project {results.project_id} from Label Studio")
+        label_config = projects.label_config(self._connection, results.project_id)
+        if label_config is None:
+            raise NotFoundError(
+                f"Project {results.project_id} of run '{results.key}' no longer exists in Label "
+                f"Studio at {self.url}, so its annotations cannot be loaded; nothing was changed. "
+                f"Delete the run with dataset.delete_annotation_run('{results.key}')."
+            )
+        gone = [f for f in fields if not has_control(label_config, f)]
+        for field in gone:
+            logger.warning(
+                "The labeling config of project %s has no %s control named '%s' any more (edited "
+                "in Label Studio?); the labels of field '%s' are left as they are",
+                results.project_id,
+                family_of(field).control,
+                field.name,
+                field.name,
+            )
+        fields = [f for f in fields if f not in gone]
         exported = projects.export_tasks(
             self._connection, results.project_id, len(results.sample_ids)
         )
@@ -396,7 +475,9 @@ class LabelStudioAnnotationAPI(foua.AnnotationAPI):
             read_samples,
             config.annotation_choice,
         )
-        results._hold(loaded.held_sample_ids)
+        held = {f.name: loaded.held_sample_ids for f in fields}
+        held.update({f.name: results.sample_ids for f in gone})
+        results._hold(held)
         results.last_load = {
             "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             **loaded.report.as_dict(),
@@ -404,6 +485,18 @@ class LabelStudioAnnotationAPI(foua.AnnotationAPI):
         report(0.9, "Merging the labels into the dataset")
         logger.info("Loaded run '%s': %s", results.key, loaded.report.as_dict())
         return loaded.annotations
+
+
+def _current_key(dataset, key, run_id) -> str | None:
+    """The run's key now: it may have been renamed while it was loading."""
+    runs = dataset.list_annotation_runs()
+    if key in runs:
+        return key
+    for other in runs:
+        doc = foan.AnnotationMethod._get_run_doc(dataset, other)
+        if (doc.results_meta or {}).get("run_id") == run_id:
+            return other
+    return None
 
 
 def _server_url(url):

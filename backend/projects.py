@@ -58,6 +58,22 @@ def create_project(connection: Connection, title: str, label_config: str) -> int
     return project.id
 
 
+def label_config(connection: Connection, project_id: int) -> str | None:
+    """The project's labeling config as it is now, or None when the project is gone."""
+    try:
+        project = connection.request(
+            "GET",
+            f"api/projects/{project_id}/",
+            f"read project {project_id}",
+            params={"include": "id,label_config"},
+        )
+    except LabelStudioError as error:
+        if error.status == 404:
+            return None
+        raise
+    return project.get("label_config")
+
+
 def project_url(connection_url: str, project_id: int) -> str:
     """Where a person opens the project."""
     return f"{connection_url}/projects/{project_id}"

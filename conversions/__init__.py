@@ -8,7 +8,14 @@ builds the labeling config and ``sample`` converts all fields of one sample.
 
 from .base import IMAGE_TAG, FieldSchema, Frame, Problem
 from .sample import LoadedSample, Unexpected, export_sample, labels_of, load_sample
-from .schema import LABEL_TYPES, SCALAR_TYPES, family_of, field_schemas, labeling_config
+from .schema import (
+    LABEL_TYPES,
+    SCALAR_TYPES,
+    family_of,
+    field_schemas,
+    has_control,
+    labeling_config,
+)
 
 __all__ = [
     "IMAGE_TAG",
@@ -22,6 +29,7 @@ __all__ = [
     "export_sample",
     "family_of",
     "field_schemas",
+    "has_control",
     "labeling_config",
     "labels_of",
     "load_sample",

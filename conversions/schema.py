@@ -141,6 +141,19 @@ def labeling_config(fields: list[FieldSchema]) -> str:
     return config
 
 
+def has_control(label_config: str, field: FieldSchema) -> bool:
+    """Whether a labeling config (as the project has it now) still has the
+    field's control, of the field's kind.
+
+    Example:
+        >>> field = FieldSchema("gt", "detections", ("cat",))
+        >>> has_control(labeling_config([field]), field), has_control("<View/>", field)
+        (True, False)
+    """
+    controls = LabelInterface(label_config).controls
+    return any(c.name == field.name and c.tag == family_of(field).control for c in controls)
+
+
 def _flatten_classes(classes: list) -> list:
     flat = []
     for item in classes:

@@ -7,6 +7,7 @@ import fiftyone.operators as foo
 import fiftyone.operators.types as types
 import fiftyone.utils.annotations as foua
 
+from ..backend import run_lock
 from ..backend.client import LabelStudioError
 from ..backend.runs import results_with, run_meta, runs_progress
 from . import common
@@ -82,6 +83,10 @@ def load_form(ctx, inputs) -> bool:
     status = _status_texts(ctx, creds) if creds else {}
     anno_key = common.run_key(ctx, inputs, with_status=status)
     if anno_key is None:
+        return False
+    busy = run_lock.holder(ctx.dataset, anno_key)
+    if busy:
+        common.invalid(inputs, "anno_key", f"anno_key: {run_lock.describe(anno_key, busy)}")
         return False
     schema = ctx.dataset.get_annotation_info(anno_key).config.label_schema
     _dest_field(ctx, inputs, schema)

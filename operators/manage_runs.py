@@ -10,6 +10,7 @@ import fiftyone.operators as foo
 import fiftyone.operators.types as types
 from bson import json_util
 
+from ..backend import run_lock
 from ..backend.client import LabelStudioError
 from ..backend.projects import project_url
 from ..backend.runs import results_with, run_meta
@@ -78,7 +79,11 @@ class ManageRuns(foo.Operator):
                 label="Open the project in Label Studio",
                 href=results["project_url"],
             )
-        outputs.obj("result", label="Result", view=types.JSONView())
+        for name, value in results.items():  # the returned dict has no "result" key
+            if isinstance(value, (dict, list)):
+                outputs.obj(name, label=name, view=types.JSONView())
+            elif name != "project_url":
+                outputs.str(name, label=name)
         return types.Property(
             outputs, view=types.View(label=ACTIONS.get(ctx.params.get("action"), ""))
         )
@@ -99,6 +104,10 @@ def manage_form(ctx, inputs) -> bool:
     action = ctx.params.get("action", "status")
     anno_key = common.run_key(ctx, inputs)
     if anno_key is None:
+        return False
+    busy = run_lock.holder(ctx.dataset, anno_key)
+    if busy and action in ("rename", "delete"):
+        common.invalid(inputs, "anno_key", f"anno_key: {run_lock.describe(anno_key, busy)}")
         return False
     if action in _NEEDS_SERVER or (action == "delete" and ctx.params.get("cleanup")):
         if common.connection(ctx, inputs) is None:

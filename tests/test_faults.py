@@ -1,0 +1,603 @@
+"""Faults and bad input against the real Label Studio (behind a fault proxy
+where the network or the server must misbehave) and the real database: each
+case checks the message the user gets and that nothing was lost, orphaned or
+half recorded."""
+
+import json
+import logging
+import threading
+import time
+import uuid
+
+import fiftyone as fo
+import fiftyone.core.labels as fol
+import pytest
+from annotator import Annotator
+from fault_proxy import FaultProxy
+from fiftyone.plugins.orgs.annotate.labelstudio.backend import (
+    LabelStudioError,
+    orphans,
+    run_lock,
+    tasks,
+)
+from fiftyone.plugins.orgs.annotate.labelstudio.backend.runs import Credentials, results_with
+from labels_equal import assert_values_equal
+from test_backend import labeled_dataset, project_ids, snapshot, write_images
+
+SCHEMA = {"boxes": {"type": "detections", "classes": ["cat", "dog"]}}
+
+
+@pytest.fixture
+def proxy(label_studio):
+    proxy = FaultProxy(label_studio.url)
+    yield proxy
+    proxy.close()
+
+
+@pytest.fixture
+def images(label_studio):
+    import os
+
+    return os.path.join(label_studio.document_root, "faults-" + uuid.uuid4().hex[:8])
+
+
+def annotate(samples, key, url, api_key, **kwargs):
+    kwargs.setdefault("label_schema", SCHEMA)
+    return samples.annotate(key, backend="labelstudio", url=url, api_key=api_key, **kwargs)
+
+
+def assert_unchanged(dataset, before):
+    after = snapshot(dataset)
+    for sample_id, fields in before.items():
+        for name, value in fields.items():
+            assert_values_equal(after[sample_id][name], value, f"{sample_id}.{name}")
+
+
+def annotate_all(label_studio, project_id, edit=None):
+    """Submits every task's predictions, changed by ``edit(result)`` if given."""
+    annotator = Annotator(label_studio.url, label_studio.pat)
+    for task in annotator.tasks(project_id).values():
+        result = annotator.predicted(task)
+        annotator.submit(task, edit(result) if edit else result)
+
+
+# -- the server goes away or misbehaves ----------------------------------------
+
+
+def test_unreachable_at_connect(label_studio, proxy, dataset, images):
+    labeled_dataset(dataset, images, [(30, 20)])
+    proxy.down()
+    before = project_ids(label_studio)
+    with pytest.raises(
+        LabelStudioError, match=f"Cannot reach Label Studio at {proxy.url}.*running and the URL"
+    ):
+        annotate(dataset, "down", proxy.url, label_studio.pat)
+    assert dataset.list_annotation_runs() == [] and project_ids(label_studio) == before
+
+
+@pytest.mark.parametrize(
+    "when,pattern,count",
+    [
+        ("after the project was created", r"^POST /api/projects/?$", 1),
+        ("in the middle of the media upload", r"commit_to_project=false", 1),
+        ("in the middle of the task import", r"return_task_ids", 1),
+    ],
+)
+def test_killed_mid_request_leaves_no_run_and_its_project_is_deleted_when_back(
+    label_studio, proxy, dataset, tmp_path, monkeypatch, when, pattern, count
+):
+    monkeypatch.setattr(tasks, "TASKS_PER_IMPORT", 50)
+    paths = write_images(str(tmp_path / "many"), [(12, 8)] * 150)
+    dataset.add_samples([fo.Sample(filepath=p, boxes=fol.Detections()) for p in paths])
+    before = project_ids(label_studio)
+    proxy.die_after(count, pattern)
+    with pytest.raises(LabelStudioError, match="Cannot reach Label Studio") as error:
+        annotate(dataset, "killed", proxy.url, label_studio.pat, media="upload")
+    assert dataset.list_annotation_runs() == []
+    [orphan] = project_ids(label_studio) - before
+    assert "will be deleted the next time" in "".join(getattr(error.value, "__notes__", []))
+    assert orphan in orphans.pending(proxy.url)
+
+    proxy.reset()  # the server is back
+    results = annotate(dataset, "after_restart", proxy.url, label_studio.pat, media="upload")
+    assert orphan not in project_ids(label_studio) and orphans.pending(proxy.url) == []
+    assert project_ids(label_studio) - before == {results.project_id}
+
+
+def test_killed_in_the_middle_of_a_load_changes_nothing(label_studio, proxy, dataset, images):
+    labeled_dataset(dataset, images, [(30, 20), (20, 30)])
+    results = annotate(dataset, "cut", proxy.url, label_studio.pat)
+    annotate_all(label_studio, results.project_id, edit=lambda result: [])
+    stored = dataset.load_annotation_results("cut", cache=False).serialize()
+    before = snapshot(dataset)
+
+    proxy.cut(200, r"/exports/\d+/download")
+    with pytest.raises(
+        LabelStudioError, match="export ended in the middle|Cannot reach|did not answer"
+    ):
+        dataset.load_annotations("cut")
+    assert_unchanged(dataset, before)
+    assert dataset.load_annotation_results("cut", cache=False).serialize() == stored
+    assert run_lock.holder(dataset, "cut") is None
+
+    dataset.load_annotations("cut")  # the server is fine again
+    assert all(len(s["boxes"].detections) == 0 for s in dataset.select_fields("boxes"))
+
+
+def test_a_slow_server_is_given_up_on_within_the_timeout(label_studio, proxy, dataset, images):
+    labeled_dataset(dataset, images, [(30, 20)])
+    before = project_ids(label_studio)
+    proxy.slow(8, r"commit_to_project=false")
+    started = time.monotonic()
+    with pytest.raises(
+        LabelStudioError, match=r"did not answer in time.*timeout=\.\.\. \(now 2 s\)"
+    ):
+        annotate(dataset, "slow", proxy.url, label_studio.pat, media="upload", timeout=2)
+    assert time.monotonic() - started < 7
+    assert dataset.list_annotation_runs() == []
+    assert project_ids(label_studio) == before
+
+
+def test_a_slow_status_call_is_bounded_too(label_studio, proxy, dataset, images):
+    labeled_dataset(dataset, images, [(30, 20)])
+    results = annotate(dataset, "slow_status", proxy.url, label_studio.pat, timeout=2)
+    proxy.slow(8, r"/api/projects/counts/")
+    started = time.monotonic()
+    with pytest.raises(LabelStudioError, match="did not answer in time"):
+        results.get_status()
+    assert time.monotonic() - started < 7
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 429])
+def test_a_failing_batch_is_retried_and_the_request_recovers(
+    label_studio, proxy, dataset, images, status
+):
+    labeled_dataset(dataset, images, [(30, 20), (20, 30)])
+    proxy.fail(status, times=1, path=r"return_task_ids")
+    results = annotate(dataset, "recovers", proxy.url, label_studio.pat)
+    assert results.get_status()["total"] == 2
+    imports = [path for method, path in proxy.requests if "return_task_ids" in path]
+    assert len(imports) == 2  # the failed attempt and its retry
+
+
+def test_an_upload_batch_failing_once_is_sent_again(label_studio, proxy, dataset, tmp_path):
+    paths = write_images(str(tmp_path / "retry"), [(12, 8)] * 3)
+    dataset.add_samples([fo.Sample(filepath=p) for p in paths])
+    proxy.fail(503, times=1, path=r"commit_to_project=false")
+    results = annotate(dataset, "reupload", proxy.url, label_studio.pat, media="upload",
+                       label_schema={"gt": {"type": "classification", "classes": ["a"]}})  # fmt: skip
+    tasks_ = Annotator(label_studio.url, label_studio.pat).tasks(results.project_id)
+    assert len(tasks_) == 3 and all(
+        t["data"]["image"].startswith("/data/upload/") for t in tasks_.values()
+    )
+
+
+def test_a_server_failing_for_good_fails_clearly_and_cleans_up(
+    label_studio, proxy, dataset, images
+):
+    labeled_dataset(dataset, images, [(30, 20)])
+    before = project_ids(label_studio)
+    proxy.fail(500, times=1000, path=r"return_task_ids")
+    with pytest.raises(LabelStudioError, match=r"failed to import 1 tasks \(HTTP 500"):
+        annotate(dataset, "broken", proxy.url, label_studio.pat, timeout=3)
+    assert dataset.list_annotation_runs() == [] and project_ids(label_studio) == before
+
+
+def test_an_export_failing_once_is_retried(label_studio, proxy, dataset, images):
+    labeled_dataset(dataset, images, [(30, 20)])
+    results = annotate(dataset, "export_retry", proxy.url, label_studio.pat)
+    annotate_all(label_studio, results.project_id)
+    proxy.fail(502, times=1, path=r"POST /api/projects/\d+/exports/")
+    dataset.load_annotations("export_retry")
+    assert dataset.load_annotation_results("export_retry").last_load["loaded"] == 1
+
+
+# -- credentials ------------------------------------------------------------------
+
+
+def test_a_wrong_token(label_studio, dataset, images):
+    labeled_dataset(dataset, images, [(30, 20)])
+    with pytest.raises(
+        LabelStudioError, match="HTTP 401.*does not know this key.*personal access token"
+    ):
+        annotate(dataset, "wrong", label_studio.url, "0123456789abcdef0123456789abcdef01234567")
+    assert dataset.list_annotation_runs() == []
+
+
+def test_an_expired_personal_access_token(label_studio, dataset, images):
+    labeled_dataset(dataset, images, [(30, 20)])
+    expired = label_studio.django_shell(
+        "from datetime import timedelta\n"
+        "from users.models import User\n"
+        "from jwt_auth.models import LSAPIToken\n"
+        f"t = LSAPIToken.for_user(User.objects.get(email={label_studio.username!r}))\n"
+        "t.set_exp(lifetime=timedelta(seconds=-60))\n"
+        "emit(t.get_full_jwt())\n"
+    ).strip()
+    with pytest.raises(LabelStudioError, match="HTTP 401.*has expired: create a new one"):
+        annotate(dataset, "expired", label_studio.url, expired)
+    assert dataset.list_annotation_runs() == []
+
+
+def test_a_revoked_personal_access_token(label_studio, dataset, images):
+    import httpx
+
+    labeled_dataset(dataset, images, [(30, 20)])
+    session_pat = label_studio.pat
+    revoked = label_studio.mint_pat()
+    label_studio.pat = session_pat  # the session keeps its own
+    httpx.post(
+        f"{label_studio.url}/api/token/blacklist/", json={"refresh": revoked}
+    ).raise_for_status()
+    with pytest.raises(LabelStudioError, match="HTTP 401.*was revoked: create a new one"):
+        annotate(dataset, "revoked", label_studio.url, revoked)
+    assert dataset.list_annotation_runs() == []
+
+
+def test_a_legacy_token_where_legacy_tokens_are_off(label_studio, dataset, images):
+    labeled_dataset(dataset, images, [(30, 20)])
+    with pytest.raises(LabelStudioError) as error:
+        annotate(dataset, "legacy", label_studio.url, label_studio.legacy_token)
+    message = str(error.value)
+    assert "legacy token, and this organization has legacy tokens turned off" in message
+    assert "personal access token" in message and "Organization > API Token Settings" in message
+    assert dataset.list_annotation_runs() == []
+
+
+def test_a_token_revoked_before_a_load_changes_nothing(label_studio, dataset, images):
+    labeled_dataset(dataset, images, [(30, 20)])
+    annotate(dataset, "later_wrong", label_studio.url, label_studio.pat)
+    before = snapshot(dataset)
+    # as a fresh process (or the operators) would: the run reconnects with the new key
+    results_with(dataset, "later_wrong", Credentials(label_studio.url, "not-a-real-token-at-all"))
+    with pytest.raises(LabelStudioError, match="HTTP 401"):
+        dataset.load_annotations("later_wrong")
+    assert_unchanged(dataset, before)
+    assert run_lock.holder(dataset, "later_wrong") is None
+
+
+# -- Label Studio changed behind our back ------------------------------------------
+
+
+def test_a_project_deleted_in_label_studio(label_studio, dataset, images):
+    labeled_dataset(dataset, images, [(30, 20)])
+    results = annotate(dataset, "gone", label_studio.url, label_studio.pat)
+    Annotator(label_studio.url, label_studio.pat).ls.projects.delete(id=results.project_id)
+    before = snapshot(dataset)
+    with pytest.raises(
+        LabelStudioError, match=r"Project \d+ of run 'gone' no longer exists.*nothing was changed"
+    ):
+        dataset.load_annotations("gone")
+    assert_unchanged(dataset, before)
+    with pytest.raises(LabelStudioError, match="no longer exists"):
+        results.get_status()
+    results.cleanup()  # already gone: nothing to do, no error
+    assert "gone" in dataset.list_annotation_runs()
+
+
+def _edit_config(label_studio, project_id, change):
+    ls = Annotator(label_studio.url, label_studio.pat).ls
+    config = ls.projects.get(id=project_id).label_config
+    ls.projects.update(id=project_id, label_config=change(config))
+
+
+def test_a_control_renamed_in_the_labeling_config(label_studio, dataset, images, caplog):
+    labeled_dataset(dataset, images, [(30, 20)])
+    results = annotate(dataset, "renamed_control", label_studio.url, label_studio.pat,
+                       label_schema={"boxes": {}, "weather": {}})  # fmt: skip
+    _edit_config(
+        label_studio, results.project_id, lambda c: c.replace('name="boxes"', 'name="boxes_v2"')
+    )
+
+    def rename(result):
+        for region in result:
+            if region["from_name"] == "boxes":
+                region["from_name"] = "boxes_v2"
+        return result
+
+    annotate_all(label_studio, results.project_id, edit=rename)
+    before = snapshot(dataset)
+    with caplog.at_level(logging.WARNING):
+        dataset.load_annotations("renamed_control")
+    assert "control 'boxes_v2'" in caplog.text and "fit no field of this run" in caplog.text
+    assert_unchanged(dataset, before)  # the boxes were not deleted for want of a 'boxes' control
+    assert dataset.load_annotation_results("renamed_control").last_load["unexpected"] > 0
+
+
+def test_a_control_changed_to_another_type_gives_unexpected_labels(label_studio, dataset, images):
+    labeled_dataset(dataset, images, [(30, 20)])
+    results = annotate(dataset, "retyped", label_studio.url, label_studio.pat)
+    annotator = Annotator(label_studio.url, label_studio.pat)
+    [task] = annotator.tasks(results.project_id).values()
+    polygon = {
+        "id": "pOly1", "from_name": "boxes", "to_name": "image", "type": "polygonlabels",
+        "original_width": 30, "original_height": 20,
+        "value": {"points": [[10, 10], [50, 10], [50, 50]], "polygonlabels": ["cat"]},
+    }  # fmt: skip
+    annotator.submit(task, annotator.predicted(task) + [polygon])
+    unexpected = dataset.load_annotations("retyped", unexpected="return")
+    assert list(unexpected["boxes"]) == ["polylines"]
+    assert "polylines" not in dataset.get_field_schema()
+
+
+MALFORMED = {
+    "unknown from_name": lambda r: r.update(from_name="nope"),
+    "wrong type": lambda r: r.update(type="keypointlabels"),
+    "out of range": lambda r: r["value"].update(x=130.0),
+    "scaled by 100": lambda r: r["value"].update(
+        x=r["value"]["x"] * 100, width=r["value"]["width"] * 100
+    ),
+    "negative size": lambda r: r["value"].update(width=-3.0),
+    "no class": lambda r: r["value"].update(rectanglelabels=[]),
+}
+
+
+def test_malformed_regions_are_skipped_with_a_warning_naming_task_and_region(
+    label_studio, dataset, images, caplog
+):
+    labeled_dataset(dataset, images, [(40, 40)])
+    sample = dataset.first()
+    results = annotate(dataset, "malformed", label_studio.url, label_studio.pat,
+                       label_schema={"boxes": {}, "instances": {"type": "instances"}})  # fmt: skip
+    annotator = Annotator(label_studio.url, label_studio.pat)
+    [task] = annotator.tasks(results.project_id).values()
+    result = annotator.predicted(task)
+    boxes = [r for r in result if r["from_name"] == "boxes"]
+    brushes = [r for r in result if r["from_name"] == "instances"]
+    bad = {}
+    for (name, change), box in zip(MALFORMED.items(), boxes * 2):
+        copy = json.loads(json.dumps(box))
+        copy["id"] = f"bad{len(bad)}"
+        change(copy)
+        bad[name] = copy
+    broken = dict(json.loads(json.dumps(brushes[0])), id="badRle")
+    broken["value"]["rle"] = [1, 2, 3]
+    sizeless = dict(json.loads(json.dumps(brushes[1])), id="noSize")
+    del sizeless["original_width"], sizeless["original_height"]
+    annotator.submit(task, result + list(bad.values()) + [broken])
+    with caplog.at_level(logging.WARNING):
+        dataset.load_annotations("malformed", unexpected="ignore")
+    for region_id in ["bad1", "bad2", "bad3", "bad4", "bad5", "badRle"]:
+        assert f"Task {task['id']}, region {region_id}" in caplog.text, region_id
+    assert "control 'nope'" in caplog.text
+    loaded = dataset.first()
+    assert [d.id for d in loaded["boxes"].detections] == [d.id for d in sample["boxes"].detections]
+    assert [d.id for d in loaded["instances"].detections] == [
+        d.id for d in sample["instances"].detections
+    ]
+    assert dataset.load_annotation_results("malformed").last_load["problems"] == 6
+
+    annotator.submit(task, result + [sizeless])  # the task's own size stands in for it
+    dataset.load_annotations("malformed")
+    assert len(dataset.first()["instances"].detections) == len(sample["instances"].detections)
+
+
+# -- bad input through the Python API ----------------------------------------------
+
+BAD_INPUT = [
+    (
+        {"label_schema": {"nope": {}}},
+        ValueError,
+        "You must specify a type for new label field 'nope'",
+    ),
+    (
+        {"label_schema": {"boxes": {"type": "classification"}}},
+        ValueError,
+        "does not match its actual type",
+    ),
+    ({"label_schema": {"fresh": {"type": "detections"}}}, ValueError, "class list"),
+    (
+        {"project_name": "p" * 51},
+        ValueError,
+        "project_name has 51 characters; Label Studio allows 50",
+    ),
+    ({"existing_labels": "drafts"}, ValueError, "existing_labels='drafts' is not one of"),
+    ({"media": "ftp"}, ValueError, "media='ftp' is not one of"),
+    ({"media": "url"}, ValueError, "media='url' needs http"),
+    ({"url": "not a url"}, LabelStudioError, "is not a Label Studio URL"),
+    ({"timeout": -1}, ValueError, "timeout=-1 must be a positive number"),
+]
+
+
+@pytest.mark.parametrize("change,error,message", BAD_INPUT, ids=[m for _, _, m in BAD_INPUT])
+def test_bad_python_input_is_refused_before_anything_changes(
+    label_studio, dataset, images, change, error, message
+):
+    labeled_dataset(dataset, images, [(30, 20)])
+    before, projects_before = snapshot(dataset), project_ids(label_studio)
+    kwargs = {"label_schema": SCHEMA, "url": label_studio.url, **change}
+    with pytest.raises(error, match=message.replace("(", r"\(").replace(")", r"\)")):
+        dataset.annotate("bad", backend="labelstudio", api_key=label_studio.pat, **kwargs)
+    assert dataset.list_annotation_runs() == []
+    assert project_ids(label_studio) == projects_before
+    assert_unchanged(dataset, before)
+
+
+def test_a_used_key_is_refused_and_the_first_run_kept(label_studio, dataset, images):
+    labeled_dataset(dataset, images, [(30, 20)])
+    first = annotate(dataset, "twice", label_studio.url, label_studio.pat)
+    with pytest.raises(ValueError, match="already exists"):
+        annotate(dataset, "twice", label_studio.url, label_studio.pat)
+    assert dataset.load_annotation_results("twice").project_id == first.project_id
+
+
+def test_an_empty_view_and_video_media(label_studio, dataset, images, tmp_path):
+    labeled_dataset(dataset, images, [(30, 20)])
+    with pytest.raises(ValueError, match="is empty; there is nothing to annotate"):
+        annotate(
+            dataset.match({"filepath": "nowhere"}), "empty", label_studio.url, label_studio.pat
+        )
+    video = fo.Dataset()
+    try:
+        video.add_sample(fo.Sample(filepath=str(tmp_path / "clip.mp4")))
+        with pytest.raises(Exception, match="does not supported annotating 'video'|video"):
+            annotate(
+                video,
+                "video",
+                label_studio.url,
+                label_studio.pat,
+                label_schema={"gt": {"type": "classification", "classes": ["a"]}},
+            )
+        assert video.list_annotation_runs() == []
+    finally:
+        video.delete()
+
+
+def test_missing_media_files_are_named(label_studio, dataset, tmp_path):
+    paths = write_images(str(tmp_path / "missing"), [(10, 10)] * 2)
+    dataset.add_samples([fo.Sample(filepath=p) for p in paths])
+    (tmp_path / "missing" / "image_00001.png").unlink()
+    with pytest.raises(ValueError, match="1 media files do not exist: .*image_00001.png"):
+        annotate(dataset, "missing", label_studio.url, label_studio.pat,
+                 label_schema={"gt": {"type": "classification", "classes": ["a"]}})  # fmt: skip
+    assert dataset.list_annotation_runs() == []
+
+
+def test_media_outside_the_local_storage_root(label_studio, dataset, tmp_path, monkeypatch):
+    monkeypatch.setenv("LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED", "true")
+    monkeypatch.setenv("LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT", label_studio.document_root)
+    # a sibling whose name starts like the root: a substring test would take it
+    outside = label_studio.document_root + "-outside"
+    paths = write_images(outside, [(10, 10)])
+    dataset.add_samples([fo.Sample(filepath=p) for p in paths])
+    with pytest.raises(
+        ValueError,
+        match=r"media='local_storage' cannot serve these files: .* is not in a folder under the document root",
+    ):
+        annotate(dataset, "outside", label_studio.url, label_studio.pat, media="local_storage",
+                 label_schema={"gt": {"type": "classification", "classes": ["a"]}})  # fmt: skip
+    results = annotate(dataset, "auto_uploads", label_studio.url, label_studio.pat,
+                       label_schema={"gt": {"type": "classification", "classes": ["a"]}})  # fmt: skip
+    assert results.media_mode == "upload"
+
+
+def test_unsupported_upload_types_are_refused(label_studio, dataset, tmp_path):
+    from PIL import Image
+
+    path = str(tmp_path / "scan.tif")
+    Image.new("RGB", (10, 10)).save(path)
+    dataset.add_sample(fo.Sample(filepath=path))
+    with pytest.raises(
+        ValueError, match=r"media='upload' cannot send \.tif files.*media='local_storage'"
+    ):
+        annotate(dataset, "tif", label_studio.url, label_studio.pat, media="upload",
+                 label_schema={"gt": {"type": "classification", "classes": ["a"]}})  # fmt: skip
+
+
+# -- concurrency --------------------------------------------------------------------
+
+
+def _slow_load_in_background(dataset_name, key, errors):
+    def load():
+        try:
+            fo.load_dataset(dataset_name).load_annotations(key)
+        except Exception as error:  # reported to the test
+            errors.append(error)
+
+    thread = threading.Thread(target=load)
+    thread.start()
+    return thread
+
+
+def _wait_for_lock(dataset, key, timeout=60):
+    deadline = time.monotonic() + timeout
+    while run_lock.holder(dataset, key) is None:
+        assert time.monotonic() < deadline, "the first load never started"
+        time.sleep(0.05)
+
+
+def test_two_loads_at_once_the_second_fails_clearly(label_studio, proxy, dataset, images):
+    labeled_dataset(dataset, images, [(30, 20)])
+    dataset.persistent = True
+    results = annotate(dataset, "twice_at_once", proxy.url, label_studio.pat)
+    annotate_all(label_studio, results.project_id)
+    proxy.slow(4, r"/exports/\d+/download")
+    errors = []
+    first = _slow_load_in_background(dataset.name, "twice_at_once", errors)
+    _wait_for_lock(dataset, "twice_at_once")
+    with pytest.raises(
+        run_lock.RunBusy,
+        match="Run 'twice_at_once' is being loaded by process .* wait for it to finish",
+    ):
+        dataset.load_annotations("twice_at_once")
+    first.join()
+    assert errors == []
+    before = snapshot(dataset)
+    proxy.reset()
+    dataset.load_annotations("twice_at_once")  # now free, and idempotent
+    assert_unchanged(dataset, before)
+
+
+def test_a_rename_during_a_load_keeps_the_loaded_state(label_studio, proxy, dataset, images):
+    labeled_dataset(dataset, images, [(30, 20)])
+    dataset.persistent = True
+    results = annotate(dataset, "moving", proxy.url, label_studio.pat)
+    annotator = Annotator(label_studio.url, label_studio.pat)
+    [task] = annotator.tasks(results.project_id).values()
+    drawn = {
+        "id": "nEwBox1", "from_name": "boxes", "to_name": "image", "type": "rectanglelabels",
+        "original_width": 30, "original_height": 20,
+        "value": {"x": 10, "y": 10, "width": 20, "height": 20, "rotation": 0, "rectanglelabels": ["dog"]},
+    }  # fmt: skip
+    annotator.submit(task, annotator.predicted(task) + [drawn])
+    proxy.slow(4, r"/exports/\d+/download")
+    errors = []
+    loading = _slow_load_in_background(dataset.name, "moving", errors)
+    _wait_for_lock(dataset, "moving")
+    dataset.rename_annotation_run("moving", "moved")
+    loading.join()
+    assert errors == []
+    assert dataset.list_annotation_runs() == ["moved"]
+    proxy.reset()
+    count = len(dataset.first()["boxes"].detections)
+    dataset.load_annotations("moved")  # the added box is known to the run: no duplicate
+    assert len(dataset.first()["boxes"].detections) == count
+
+
+def test_a_delete_during_a_load_loads_the_labels_and_keeps_the_record_deleted(
+    label_studio, proxy, dataset, images, caplog
+):
+    labeled_dataset(dataset, images, [(30, 20)])
+    dataset.persistent = True
+    results = annotate(dataset, "doomed_load", proxy.url, label_studio.pat)
+    annotate_all(label_studio, results.project_id, edit=lambda result: [])
+    proxy.slow(4, r"/exports/\d+/download")
+    errors = []
+    loading = _slow_load_in_background(dataset.name, "doomed_load", errors)
+    _wait_for_lock(dataset, "doomed_load")
+    dataset.delete_annotation_run("doomed_load")
+    with caplog.at_level(logging.WARNING):
+        loading.join()
+    assert errors == []
+    dataset.reload()
+    assert dataset.list_annotation_runs() == []
+    assert len(dataset.first()["boxes"].detections) == 0
+
+
+# -- guarantees ----------------------------------------------------------------------
+
+
+def test_the_api_key_is_nowhere_in_the_database_or_the_logs(
+    label_studio, dataset, images, caplog, mongod
+):
+    import fiftyone.core.odm as foo_odm
+    import gridfs
+
+    labeled_dataset(dataset, images, [(30, 20)])
+    with caplog.at_level(logging.DEBUG):
+        results = annotate(dataset, "no_secrets", label_studio.url, label_studio.pat)
+        annotate_all(label_studio, results.project_id)
+        dataset.load_annotations("no_secrets")
+        results.get_status()
+    secrets = [label_studio.pat, label_studio.legacy_token]
+    assert not any(s in caplog.text for s in secrets)
+    database = foo_odm.get_db_conn()
+    for name in database.list_collection_names():
+        for document in database[name].find({}):
+            text = json.dumps(document, default=str)
+            assert not any(s in text for s in secrets), name
+    for bucket in ("fs",):
+        fs = gridfs.GridFS(database, collection=bucket)
+        for stored in fs.find():
+            data = stored.read().decode(errors="replace")
+            assert not any(s in data for s in secrets)
