@@ -7,6 +7,7 @@ config, backend and results classes therefore live here together.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import uuid
 import webbrowser
@@ -474,10 +475,9 @@ class LabelStudioAnnotationAPI(foua.AnnotationAPI):
             results.id_map,
             read_samples,
             config.annotation_choice,
+            in_place=_loaded_in_place(config.label_schema),
         )
-        held = {f.name: loaded.held_sample_ids for f in fields}
-        held.update({f.name: results.sample_ids for f in gone})
-        results._hold(held)
+        results._hold({**loaded.held, **{f.name: results.sample_ids for f in gone}})
         results.last_load = {
             "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             **loaded.report.as_dict(),
@@ -485,6 +485,30 @@ class LabelStudioAnnotationAPI(foua.AnnotationAPI):
         report(0.9, "Merging the labels into the dataset")
         logger.info("Loaded run '%s': %s", results.key, loaded.report.as_dict())
         return loaded.annotations
+
+
+def _loaded_in_place(label_schema) -> set[str]:
+    """The run fields the ``load_annotations()`` in progress loads into
+    themselves, as opposed to into a ``dest_field``.
+
+    FiftyOne does not tell backends its ``dest_field``, yet it decides whether
+    a label that comes back unchanged needs merging at all: into its own field,
+    no; into a new field, yes. So it is read from FiftyOne's call; when that
+    cannot be done, every field counts as loaded elsewhere, which is always
+    correct, only slower.
+    """
+    frame = inspect.currentframe()
+    while frame is not None and frame.f_code is not foua.load_annotations.__code__:
+        frame = frame.f_back
+    if frame is None:
+        return set()
+    dest_field = frame.f_locals.get("dest_field")
+    if dest_field is None:
+        return set(label_schema)
+    if isinstance(dest_field, str):
+        # FiftyOne ignores a string dest_field for a run of several fields
+        return set(label_schema) if len(label_schema) > 1 else set(label_schema) & {dest_field}
+    return {name for name in label_schema if dest_field.get(name, name) == name}
 
 
 def _current_key(dataset, key, run_id) -> str | None:

@@ -13,7 +13,7 @@ import itertools
 import logging
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Collection, Iterable, Iterator, Mapping, Sequence
 
 from bson import json_util
 
@@ -54,10 +54,10 @@ class LoadReport:
 @dataclass
 class Loaded:
     """Labels in the form ``AnnotationBackend.download_annotations`` returns
-    them, the samples to leave alone, and the report."""
+    them, ``{field: sample ids}`` the merge must leave alone, and the report."""
 
     annotations: dict[str, dict[str, dict]]
-    held_sample_ids: set[str]
+    held: dict[str, set[str]]
     report: LoadReport = dataclass_field(default_factory=LoadReport)
 
 
@@ -92,6 +92,7 @@ def load_tasks(
     id_map: Mapping[str, Mapping[str, Any]],
     read_samples,
     choice: str = "latest",
+    in_place: Collection[str] = (),
 ) -> Loaded:
     """Converts the exported tasks of a run.
 
@@ -103,8 +104,13 @@ def load_tasks(
         read_samples: ``(sample ids) -> {sample id: (width, height, {field: value})}``,
             the current state of those samples
         choice: which completed annotation counts
+        in_place: the fields loaded into themselves (not into a ``dest_field``):
+            where such a field comes back unchanged, the sample is held rather
+            than merged, as merging it changes nothing but costs FiftyOne a
+            read and a write of the sample
     """
     annotations = {f.name: {family_of(f).anno_type: {}} for f in fields}
+    held = {f.name: set() for f in fields}
     report = LoadReport()
     sent = set(sample_ids)
     seen: dict[str, str] = {}  # sample id -> updated_at of the annotation loaded
@@ -128,7 +134,8 @@ def load_tasks(
             states[sample_id] = "loaded"
             picks[sample_id] = (task, annotation)
         if picks:
-            _convert(picks, fields, id_map, read_samples(list(picks)), annotations, report)
+            current = read_samples(list(picks))
+            _convert(picks, fields, id_map, current, annotations, report, held, set(in_place))
 
     for sample_id in sent:
         state = states.get(sample_id, "missing")
@@ -139,11 +146,13 @@ def load_tasks(
             "their labels were left as they are",
             report.missing,
         )
-    held = {sample_id for sample_id in sent if states.get(sample_id) != "loaded"}
+    not_loaded = {sample_id for sample_id in sent if states.get(sample_id) != "loaded"}
+    for samples in held.values():
+        samples |= not_loaded
     return Loaded(annotations, held, report)
 
 
-def _convert(picks, fields, id_map, current, annotations, report) -> None:
+def _convert(picks, fields, id_map, current, annotations, report, held, in_place) -> None:
     by_name = {f.name: f for f in fields}
     for sample_id, (task, annotation) in picks.items():
         width, height, values = current.get(sample_id, (None, None, {}))
@@ -167,16 +176,19 @@ def _convert(picks, fields, id_map, current, annotations, report) -> None:
         for f in fields:
             value = loaded.values[f.name]
             before = values.get(f.name)
+            sent = id_map.get(f.name, {}).get(sample_id)
             if f.label_type == "scalar":
-                _count_scalar(
-                    report, before if id_map.get(f.name, {}).get(sample_id) else None, value
-                )
-                if value is not None:
-                    annotations[f.name]["scalar"][sample_id] = value
-                continue
-            sent_ids = set(_ids(id_map.get(f.name, {}).get(sample_id)))
-            _count_labels(report, originals[f.name], sent_ids, value)
-            if value:
+                changes = _scalar_changes(before, value, sent is not None)
+            else:
+                changes = _label_changes(originals[f.name], set(_ids(sent)), value)
+            report.added += changes[0]
+            report.edited += changes[1]
+            report.deleted += changes[2]
+            if not any(changes) and f.name in in_place:
+                held[f.name].add(sample_id)
+            elif f.label_type == "scalar" and value is not None:
+                annotations[f.name]["scalar"][sample_id] = value
+            elif f.label_type != "scalar" and value:
                 annotations[f.name][family_of(f).anno_type][sample_id] = value
 
         for stray in loaded.unexpected:
@@ -196,18 +208,20 @@ def _convert(picks, fields, id_map, current, annotations, report) -> None:
                 )
 
 
-def _count_labels(
-    report: LoadReport, current: Mapping[str, Any], sent_ids: set, loaded: Mapping
-) -> None:
-    # FiftyOne deletes labels the run sent that the annotation lacks, and adds
-    # those the run did not send
-    report.deleted += len((sent_ids & set(current)) - set(loaded))
-    report.added += len(set(loaded) - sent_ids)
-    report.edited += sum(
+def _label_changes(
+    current: Mapping[str, Any], sent_ids: set, loaded: Mapping
+) -> tuple[int, int, int]:
+    """``(added, edited, deleted)`` as FiftyOne's merge will make them: it
+    deletes the labels the run sent that the annotation lacks, adds those the
+    run did not send, and overwrites the others."""
+    added = len(set(loaded) - sent_ids)
+    deleted = len((sent_ids & set(current)) - set(loaded))
+    edited = sum(
         1
         for label_id, label in loaded.items()
         if label_id in sent_ids and label_id in current and not _same(label, current[label_id])
     )
+    return added, edited, deleted
 
 
 def _same(label, other) -> bool:
@@ -215,13 +229,12 @@ def _same(label, other) -> bool:
     return json_util.dumps(label.to_dict()) == json_util.dumps(other.to_dict())
 
 
-def _count_scalar(report: LoadReport, before: Any, after: Any) -> None:
-    if before is None and after is not None:
-        report.added += 1
-    elif before is not None and after is None:
-        report.deleted += 1
-    elif before != after:
-        report.edited += 1
+def _scalar_changes(before: Any, after: Any, sent: bool) -> tuple[int, int, int]:
+    if before is None:
+        return int(after is not None), 0, 0
+    if after is None:
+        return 0, 0, int(sent)
+    return 0, int(before != after), 0
 
 
 def _ids(value: Any) -> list:

@@ -248,6 +248,17 @@ def test_new_fields_are_created_from_what_annotators_draw(label_studio, dataset,
     assert sample["caption"] == "a car"
 
 
+def test_untouched_labels_load_into_a_new_field_in_full(label_studio, dataset, media_dir):
+    labeled_dataset(dataset, media_dir, [(30, 20), (20, 30)])
+    results = annotate(dataset, "copy_all", label_studio, label_schema={"boxes": {}, "count": {}})
+    Annotator(label_studio.url, label_studio.pat).accept_all(results.project_id)
+    dataset.load_annotations("copy_all", dest_field={"boxes": "boxes_copy"})
+    for sample in dataset:
+        assert [d.id for d in sample["boxes_copy"].detections] == [d.id for d in sample["boxes"].detections]
+    dataset.load_annotations("copy_all")  # into their own fields: nothing to change
+    assert dataset.load_annotation_results("copy_all").last_load["edited"] == 0
+
+
 # -- media --------------------------------------------------------------------
 
 
