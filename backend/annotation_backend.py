@@ -34,6 +34,7 @@ from . import loading, orphans, projects, run_lock, tasks
 from .client import DEFAULT_TIMEOUT, Connection, LabelStudioError, NotFoundError, ServerInfo
 from .media import MEDIA_MODES, LocalFiles, check_files_exist, media_urls, plan_media
 from .progress import report
+from .stored_labels import stored_value
 
 logger = logging.getLogger(__name__)
 
@@ -576,30 +577,16 @@ def _label_ids(value, field: FieldSchema):
 
 def _read_samples(collection, sample_ids, fields) -> dict[str, tuple[int, int, dict]]:
     """``{sample id: (width, height, {field: value})}`` for the given samples
-    of a dataset or view, and those of the fields that exist, with masks
-    stored on disk read into memory."""
-    names = [f.name for f in fields if collection.has_field(f.name)]
+    of a dataset or view, and those of the fields that exist; labels are read
+    raw, as :class:`StoredLabel`."""
+    scalar = {f.name: f.label_type == "scalar" for f in fields if collection.has_field(f.name)}
     columns = collection.select(sample_ids).values(
-        ["id", "metadata.width", "metadata.height", *names]
+        ["id", "metadata.width", "metadata.height", *scalar], _raw=True
     )
     read = {}
     for sample_id, width, height, *values in zip(*columns):
-        read[sample_id] = (
-            width,
-            height,
-            {name: _with_masks(value) for name, value in zip(names, values)},
-        )
+        stored = {
+            name: stored_value(v, is_scalar) for (name, is_scalar), v in zip(scalar.items(), values)
+        }
+        read[str(sample_id)] = (width, height, stored)
     return read
-
-
-def _with_masks(value):
-    """The value, with masks kept on disk (``mask_path``) read into ``mask``."""
-    labels = value.detections if isinstance(value, fol.Detections) else [value]
-    for label in labels:
-        if (
-            isinstance(label, (fol.Detection, fol.Segmentation))
-            and label.mask is None
-            and label.mask_path
-        ):
-            label.mask = label.get_mask()
-    return value

@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import Any, Collection, Iterable, Iterator, Mapping, Sequence
 
-from bson import json_util
-
 from ..conversions import FieldSchema, Frame, family_of, labels_of, load_sample
+from .stored_labels import as_label
 from .tasks import SAMPLE_ID
 
 logger = logging.getLogger(__name__)
@@ -173,9 +172,12 @@ def _convert(picks, fields, id_map, current, annotations, report, held, in_place
             )
         report.problems += len(loaded.problems)
 
+        broken = {problem.from_name for problem in loaded.problems}
         for f in fields:
             value = loaded.values[f.name]
             before = values.get(f.name)
+            if f.label_type == "scalar" and value is None and f.name in broken:
+                value = before  # a malformed result is skipped, not read as cleared
             sent = id_map.get(f.name, {}).get(sample_id)
             if f.label_type == "scalar":
                 changes = _scalar_changes(before, value, sent is not None)
@@ -189,7 +191,8 @@ def _convert(picks, fields, id_map, current, annotations, report, held, in_place
             elif f.label_type == "scalar" and value is not None:
                 annotations[f.name]["scalar"][sample_id] = value
             elif f.label_type != "scalar" and value:
-                annotations[f.name][family_of(f).anno_type][sample_id] = value
+                labels = {label_id: as_label(label) for label_id, label in value.items()}
+                annotations[f.name][family_of(f).anno_type][sample_id] = labels
 
         for stray in loaded.unexpected:
             report.unexpected += len(stray.results)
@@ -213,20 +216,16 @@ def _label_changes(
 ) -> tuple[int, int, int]:
     """``(added, edited, deleted)`` as FiftyOne's merge will make them: it
     deletes the labels the run sent that the annotation lacks, adds those the
-    run did not send, and overwrites the others."""
+    run did not send, and overwrites the others; a label that came back
+    untouched is the very object that was read."""
     added = len(set(loaded) - sent_ids)
     deleted = len((sent_ids & set(current)) - set(loaded))
     edited = sum(
         1
         for label_id, label in loaded.items()
-        if label_id in sent_ids and label_id in current and not _same(label, current[label_id])
+        if label_id in sent_ids and label_id in current and label is not current[label_id]
     )
     return added, edited, deleted
-
-
-def _same(label, other) -> bool:
-    # compared as BSON's JSON, in which NaN (a missing keypoint) equals NaN
-    return json_util.dumps(label.to_dict()) == json_util.dumps(other.to_dict())
 
 
 def _scalar_changes(before: Any, after: Any, sent: bool) -> tuple[int, int, int]:

@@ -215,6 +215,34 @@ def one_label(value: dict, key: str) -> str:
     return labels[0]
 
 
+def is_as_sent(
+    results: Sequence[dict], original: Any, export: "Export", field: FieldSchema, frame: Frame
+) -> bool:
+    """Whether results are exactly what exporting ``original`` gives (same
+    regions, values and scores): the label came back untouched, and is loaded
+    as the very object it was, bit for bit.
+
+    Example:
+        >>> import fiftyone.core.labels as fol
+        >>> from conversions.detection import export_detections
+        >>> box = fol.Detection(label="cat", bounding_box=[0.1, 0.2, 0.3, 0.4])
+        >>> f, frame = FieldSchema("gt", "detections"), Frame(10, 10, "s")
+        >>> is_as_sent(export_detections([box], f, frame)[0], box, export_detections, f, frame)
+        True
+    """
+    sent, _ = export([original], field, frame)
+    if len(sent) != len(results):
+        return False
+    by_id = {str(r.get("id")): r for r in results}
+    for expected in sent:
+        got = by_id.get(expected["id"])
+        if got is None or got.get("value") != expected["value"]:
+            return False
+        if got.get("score") is not None and got.get("score") != expected.get("score"):
+            return False
+    return True
+
+
 def copy_label(label):
     """A copy of a FiftyOne label that keeps its id (``Label.copy`` makes a new one)."""
     copied = label.copy()

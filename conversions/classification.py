@@ -22,6 +22,7 @@ from .base import (
     copy_label,
     derived_label_id,
     describe_result,
+    is_as_sent,
     make_result,
     split_region_id,
 )
@@ -55,6 +56,11 @@ def load_classifications(
         if single and len(choices) > 1:
             raise RegionError(f"a single-choice field got {len(choices)} choices")
         region_id = str(result["id"])
+        original = originals.get(region_id)
+        if original is not None and is_as_sent(
+            [result], original, export_classifications, field, frame
+        ):
+            return [original]
         return [
             _classification(
                 label_id(region_id, choice, len(choices)), choice, result.get("score"), originals

@@ -23,6 +23,7 @@ from .base import (
     copy_label,
     describe_result,
     from_percent,
+    is_as_sent,
     label_id_of,
     make_result,
     one_label,
@@ -59,6 +60,10 @@ def load_detections(
     originals: Mapping[str, fol.Detection],
 ) -> tuple[dict[str, fol.Detection], list[Problem]]:
     def convert(result: dict) -> fol.Detection:
+        label_id = label_id_of(str(result["id"]), frame, field.name)
+        original = originals.get(label_id)
+        if original is not None and is_as_sent([result], original, export_detections, field, frame):
+            return original
         value = result["value"]
         rotation = value.get("rotation", 0)
         if isinstance(rotation, bool) or not isinstance(rotation, (int, float)):
@@ -72,8 +77,6 @@ def load_detections(
             percent(x + width, "x + width")
             percent(y + height, "y + height")
 
-        label_id = label_id_of(str(result["id"]), frame, field.name)
-        original = originals.get(label_id)
         label = copy_label(original) if original is not None else fol.Detection(id=label_id)
         label.label = one_label(value, "rectanglelabels")
         label.bounding_box = from_percent(

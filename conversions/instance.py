@@ -64,17 +64,22 @@ def load_instances(
 
         label_id = label_id_of(str(result["id"]), frame, field.name)
         original = originals.get(label_id)
-        if original is not None and np.array_equal(render_instance(original, width, height), mask):
-            label = copy_label(original)
-        else:
-            label = copy_label(original) if original is not None else fol.Detection(id=label_id)
+        name, score = one_label(value, "brushlabels"), result.get("score")
+        # the editor may re-encode an untouched mask: compare pixels, not bytes
+        untouched = original is not None and np.array_equal(
+            render_instance(original, width, height), mask
+        )
+        if untouched and name == original.label and score in (None, original.confidence):
+            return original
+        label = copy_label(original) if original is not None else fol.Detection(id=label_id)
+        if not untouched:
             dtype = (
                 original.mask.dtype if original is not None and original.mask is not None else bool
             )
             label.bounding_box, label.mask = _box_and_crop(mask, dtype)
-        label.label = one_label(value, "brushlabels")
-        if result.get("score") is not None:
-            label.confidence = result["score"]
+        label.label = name
+        if score is not None:
+            label.confidence = score
         return label
 
     problems: list[Problem] = []

@@ -23,6 +23,7 @@ from .base import (
     convert_each,
     copy_label,
     describe_result,
+    is_as_sent,
     make_result,
     one_label,
     part_region_id,
@@ -81,6 +82,12 @@ def load_keypoints(
     parts = convert_each(results, convert, describe_result, problems)
     loaded: dict[str, fol.Keypoint] = {}
     for label_id, original, label, members in regroup(parts, frame, field.name, originals):
+        results_of_label = [part.result for part in members]
+        if original is not None and is_as_sent(
+            results_of_label, original, export_keypoints, field, frame
+        ):
+            loaded[label_id] = original
+            continue
         indices = [i if part.index is None else part.index for i, part in enumerate(members)]
         size = max(len(original.points) if original is not None else 0, max(indices) + 1)
         keypoint = copy_label(original) if original is not None else fol.Keypoint(id=label_id)

@@ -23,6 +23,7 @@ from .base import (
     copy_label,
     derived_label_id,
     describe_result,
+    is_as_sent,
     make_result,
     one_label,
     part_region_id,
@@ -90,7 +91,7 @@ def load_polygons(
             raise RegionError("a polygon needs at least 3 points")
         return _shape(points, original), True
 
-    return _load(results, field, frame, originals, "polygonlabels", read, filled=True)
+    return _load(results, field, frame, originals, "polygonlabels", read, export_polygons)
 
 
 def load_polylines(
@@ -106,10 +107,11 @@ def load_polylines(
         points = [(v["x"], v["y"]) for v in vertices]
         return _shape(points, original), bool(value.get("closed", False))
 
-    return _load(results, field, frame, originals, "vectorlabels", read, filled=False)
+    return _load(results, field, frame, originals, "vectorlabels", read, export_polylines)
 
 
-def _load(results, field, frame, originals, labels_key, read, filled):
+def _load(results, field, frame, originals, labels_key, read, export):
+    filled = export is export_polygons
     problems: list[Problem] = []
 
     def convert(result: dict) -> Part:
@@ -131,6 +133,10 @@ def _load(results, field, frame, originals, labels_key, read, filled):
     parts = convert_each(results, convert, describe_result, problems)
     loaded: dict[str, fol.Polyline] = {}
     for label_id, original, label, members in regroup(parts, frame, field.name, originals):
+        results_of_label = [part.result for part in members]
+        if original is not None and is_as_sent(results_of_label, original, export, field, frame):
+            loaded[label_id] = original
+            continue
         if original is None:
             polyline = fol.Polyline(id=label_id, filled=filled, closed=filled)
         else:

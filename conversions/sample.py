@@ -9,7 +9,7 @@ from typing import Any, Mapping, Sequence
 
 import fiftyone.core.labels as fol
 
-from .base import FieldSchema, Frame, Problem
+from .base import FieldSchema, Frame, Problem, split_region_id
 from .schema import family_of, family_of_result
 
 
@@ -52,7 +52,8 @@ class LoadedSample:
 
 
 def labels_of(value: Any, field: FieldSchema) -> list:
-    """The labels (or the scalar) a field value holds, as a list.
+    """The labels (or the scalar) a field value holds, as a list; a value
+    that is a list already (labels read without their container) as it is.
 
     Example:
         >>> labels_of(fol.Detections(detections=[fol.Detection()]), FieldSchema("gt", "detections"))[0].__class__.__name__
@@ -62,6 +63,8 @@ def labels_of(value: Any, field: FieldSchema) -> list:
         return []
     if field.label_type != "scalar" and isinstance(value, fol._HasLabelList):
         return list(value[value._LABEL_LIST_FIELD])
+    if field.label_type != "scalar" and isinstance(value, list):
+        return value
     return [value]
 
 
@@ -129,10 +132,17 @@ def load_sample(
 
     values = {}
     for field in fields:
+        field_originals = originals.get(field.name, {})
         values[field.name], field_problems = family_of(field).load(
-            routed[field.name], field, frame, originals.get(field.name, {})
+            routed[field.name], field, frame, field_originals
         )
         problems.extend(field_problems)
+        # a label some region of which is malformed stays as it was, whole:
+        # skipping the region must not delete or truncate it
+        for problem in field_problems:
+            label_id, _ = split_region_id(str(problem.region_id))
+            if label_id in field_originals:
+                values[field.name][label_id] = field_originals[label_id]
 
     unexpected = []
     for (from_name, result_type), stray in strays.items():

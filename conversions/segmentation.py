@@ -100,7 +100,7 @@ def load_segmentation(
         if np.array_equal(
             resize_nearest(np.asarray(original.mask), frame.height, frame.width), mask
         ):
-            return {label_id: copy_label(original)}, problems
+            return {label_id: original}, problems
     label = copy_label(original) if original is not None else fol.Segmentation(id=label_id)
     label.mask = mask
     return {label_id: label}, problems
