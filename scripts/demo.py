@@ -55,7 +55,7 @@ def parse_args():
     )
     parser.add_argument("--reset", action="store_true", help="delete .demo/ and the dataset first")
     parser.add_argument(
-        "--exit", "--no-app", dest="exit", action="store_true",
+        "--exit", dest="exit", action="store_true",
         help="set up, start and print, then stop the servers and exit (for scripted checks)",
     )  # fmt: skip
     return parser.parse_args()
