@@ -68,7 +68,10 @@ def run(repeats: int = 3) -> list[dict]:
         our_decode, our_values = _timed(decode_rle, sdk_rle, repeats)
         if not np.array_equal(our_values, sdk_values):
             raise AssertionError(f"{label}: decode_rle differs from brush.decode_rle")
-        for operation, sdk, ours in (("encode", sdk_encode, our_encode), ("decode", sdk_decode, our_decode)):
+        for operation, sdk, ours in (
+            ("encode", sdk_encode, our_encode),
+            ("decode", sdk_decode, our_decode),
+        ):
             rows.append(
                 {
                     "name": f"{operation} {label} {WIDTH}x{HEIGHT} ({len(sdk_rle)} B)",
