@@ -105,9 +105,13 @@ def _through_fiftyone(contender, phase, context):
         return request, lambda results: {"project_id": results.project_id}
     if phase == "load":
         field = next(iter(context["label_schema"]))
+        before = dataset.count(f"{field}.detections")
 
         def describe(_):
-            return {"labels_after_load": dataset.count(f"{field}.detections")}
+            after = dataset.count(f"{field}.detections")
+            if after < before:  # the annotator accepted every label: none may go
+                raise RuntimeError(f"the load deleted {before - after:,} of {before:,} labels")
+            return {"labels_after_load": after}
 
         return lambda: dataset.load_annotations(ANNO_KEY, **credentials), describe
     results = dataset.load_annotation_results(ANNO_KEY, **credentials)
