@@ -33,6 +33,7 @@ from ..conversions import (
 from . import loading, orphans, projects, run_lock, tasks
 from .client import DEFAULT_TIMEOUT, Connection, LabelStudioError, NotFoundError, ServerInfo
 from .media import MEDIA_MODES, LocalFiles, check_files_exist, media_urls, plan_media
+from .prefetch import Prefetch
 from .progress import report
 from .stored_labels import stored_value
 
@@ -48,6 +49,7 @@ _SCALAR_FIELD_TYPES = {
     fof.BooleanField: "bool",
 }
 _CHUNK = 1000
+_PREFETCH = 2 * _CHUNK  # samples a load reads while Label Studio exports: bounds the memory
 
 
 class LabelStudioBackendConfig(foua.AnnotationBackendConfig):
@@ -460,24 +462,33 @@ class LabelStudioAnnotationAPI(foua.AnnotationAPI):
             self._connection, results.project_id, len(results.sample_ids)
         )
 
+        ahead = Prefetch(
+            lambda ids: _read_samples(dataset, ids, fields),
+            results.sample_ids[:_PREFETCH],
+            _CHUNK,
+        )
+
         def read_samples(ids):
             report(
                 0.1 + 0.8 * len(read) / max(len(results.sample_ids), 1),
                 f"Converting {len(read)} of {len(results.sample_ids)} tasks",
             )
             read.update(ids)
-            return _read_samples(dataset, ids, fields)
+            return ahead.read(ids)
 
         read = set()
-        loaded = loading.load_tasks(
-            exported,
-            results.sample_ids,
-            fields,
-            results.id_map,
-            read_samples,
-            config.annotation_choice,
-            in_place=_loaded_in_place(config.label_schema),
-        )
+        try:
+            loaded = loading.load_tasks(
+                exported,
+                results.sample_ids,
+                fields,
+                results.id_map,
+                read_samples,
+                config.annotation_choice,
+                in_place=_loaded_in_place(config.label_schema),
+            )
+        finally:
+            ahead.close()
         results._hold({**loaded.held, **{f.name: results.sample_ids for f in gone}})
         results.last_load = {
             "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"),

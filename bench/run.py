@@ -2,7 +2,7 @@
 REST calls (the floor), on the same generated data and the same Label Studio.
 
     .venv/bin/python bench/run.py [--sizes 500,2000,10000] [--repeats 3] [--quick]
-        [--only plugin,builtin,floor] [--builtin-timeout 900] [--profile]
+        [--only plugin,builtin,floor] [--match "2,000"] [--builtin-timeout 900] [--profile]
 
 Everything is private to the run: a temporary mongod for FiftyOne (with the
 plugin registered as the "labelstudio" backend, as in the tests) and one
@@ -60,6 +60,9 @@ def parse_args(argv=None):
         "--only", default=",".join(CONTENDERS), help="contenders, e.g. plugin,floor"
     )
     parser.add_argument(
+        "--match", default="", help='only the workloads whose name holds this, e.g. "2,000"'
+    )
+    parser.add_argument(
         "--builtin-timeout", type=float, default=900.0, help="seconds per builtin phase"
     )
     parser.add_argument(
@@ -95,7 +98,7 @@ def plan(args, Workload) -> list:
         Workload(f"instances {instances:,} upload", instances, "instances", "upload", everyone, PHASES, args.repeats),
         Workload(f"detections {urls:,} URLs", urls, "detections", "url", no_builtin, ("request", "cleanup"), 1),
     ]  # fmt: skip
-    return [w for w in planned if w.contenders]
+    return [w for w in planned if w.contenders and args.match in w.name]
 
 
 def isolate_fiftyone(workdir: str) -> servers.Mongod:
@@ -362,6 +365,7 @@ def main(argv=None) -> None:
             "repeats": args.repeats,
             "quick": args.quick,
             "only": args.only,
+            "match": args.match,
             "builtin_timeout": args.builtin_timeout,
             "plugin_at_start": plugin_at_start,
         }
