@@ -16,6 +16,11 @@ import fiftyone.core.labels as fol
 import fiftyone.core.utils as fou
 
 
+def _stored(name: str, default: Any = None) -> property:
+    """A read-only attribute answered from the stored document."""
+    return property(lambda self: self._doc.get(name, default), doc=f"the stored ``{name}``")
+
+
 class StoredLabel:
     """A label's stored document, read like a FiftyOne label.
 
@@ -35,29 +40,12 @@ class StoredLabel:
     def id(self) -> str:
         return str(self._doc["_id"])
 
-    @property
-    def label(self):
-        return self._doc.get("label")
-
-    @property
-    def bounding_box(self):
-        return self._doc.get("bounding_box")
-
-    @property
-    def confidence(self):
-        return self._doc.get("confidence")
-
-    @property
-    def points(self):
-        return self._doc.get("points")
-
-    @property
-    def closed(self):
-        return self._doc.get("closed", False)
-
-    @property
-    def filled(self):
-        return self._doc.get("filled", False)
+    label = _stored("label")
+    bounding_box = _stored("bounding_box")
+    confidence = _stored("confidence")
+    points = _stored("points")
+    closed = _stored("closed", False)
+    filled = _stored("filled", False)
 
     @property
     def mask(self):

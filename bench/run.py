@@ -21,7 +21,6 @@ writes bench/results/profile-<date>/summary.md.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import shutil
 import sys
@@ -99,34 +98,6 @@ def plan(args, Workload) -> list:
         Workload(f"detections {urls:,} URLs", urls, "detections", "url", no_builtin, ("request", "cleanup"), 1),
     ]  # fmt: skip
     return [w for w in planned if w.contenders and args.match in w.name]
-
-
-def isolate_fiftyone(workdir: str) -> servers.Mongod:
-    """FiftyOne private to this run, as tests/conftest.py makes it; must run
-    before ``fiftyone`` is imported."""
-    plugins = os.path.join(workdir, "plugins")
-    os.makedirs(os.path.join(plugins, "@annotate"))
-    os.symlink(PLUGIN_DIR, os.path.join(plugins, "@annotate", "labelstudio"))
-    os.environ.update(
-        FIFTYONE_DATABASE_VALIDATION="false",
-        FIFTYONE_DO_NOT_TRACK="true",
-        FIFTYONE_DATABASE_DIR=os.path.join(workdir, "fiftyone-db"),
-        FIFTYONE_CONFIG_PATH=os.path.join(workdir, "config.json"),
-        FIFTYONE_APP_CONFIG_PATH=os.path.join(workdir, "app_config.json"),
-        FIFTYONE_ANNOTATION_CONFIG_PATH=os.path.join(workdir, "annotation_config.json"),
-        FIFTYONE_PLUGINS_DIR=plugins,
-    )
-    if "fiftyone" in sys.modules:
-        raise RuntimeError("fiftyone was imported before its database was isolated")
-    mongod = servers.start_mongod(os.path.join(workdir, "mongod"))
-    os.environ["FIFTYONE_DATABASE_URI"] = mongod.uri
-    spec = importlib.util.spec_from_file_location(
-        "register_backend", os.path.join(PLUGIN_DIR, "register_backend.py")
-    )
-    register_backend = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(register_backend)
-    register_backend.register_config_cls(os.environ["FIFTYONE_ANNOTATION_CONFIG_PATH"])
-    return mongod
 
 
 class Bench:
@@ -339,7 +310,7 @@ def main(argv=None) -> None:
     workdir = tempfile.mkdtemp(prefix="fo-labelstudio-bench-")
     mongod = label_studio = None
     try:
-        mongod = isolate_fiftyone(workdir)
+        mongod = servers.isolate_fiftyone(workdir, PLUGIN_DIR)
         label_studio = servers.start_label_studio(
             os.path.join(workdir, "label-studio"),
             os.path.join(workdir, "media"),

