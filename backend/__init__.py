@@ -1,6 +1,8 @@
-"""The layer that talks to Label Studio: FiftyOne's ``"labelstudio"`` annotation
-backend (``annotation_backend``), the connection (``client``), projects,
-media placement, task import and loading."""
+"""The layer on Label Studio's API and FiftyOne's annotation API: FiftyOne's
+``"labelstudio"`` backend (``annotation_backend``, thin adapters), requests
+(``request``: ``media``, ``tasks``, ``projects``), loads (``load``: ``loading``,
+``merge``, ``dataset_io``), the connection (``client``) and run bookkeeping
+(``runs``, ``run_lock``, ``orphans``)."""
 
 from .annotation_backend import (
     LabelStudioAnnotationAPI,
@@ -9,6 +11,7 @@ from .annotation_backend import (
     LabelStudioBackendConfig,
 )
 from .client import Connection, LabelStudioError
+from .load import load_annotations
 
 __all__ = [
     "Connection",
@@ -17,4 +20,5 @@ __all__ = [
     "LabelStudioBackend",
     "LabelStudioBackendConfig",
     "LabelStudioError",
+    "load_annotations",
 ]

@@ -50,15 +50,30 @@ class NotFoundError(LabelStudioError):
     """What was asked for (a project, a task) does not exist (any more)."""
 
 
+class UnknownOutcome(LabelStudioError):
+    """A request that creates something failed in a way that leaves open
+    whether the server did it (a 5xx, or no answer in time): the caller looks
+    at what the server holds before trying again."""
+
+
 class RetryTransport(httpx.HTTPTransport):
     """Retries a request on 5xx and 429 with exponential backoff (honouring
     ``Retry-After``) until its time budget, the request's read timeout, has
-    passed since it was first sent; each attempt waits only for what is left."""
+    passed since it was first sent; each attempt waits only for what is left.
+
+    A POST that creates something is retried only on 429 (the server did not
+    take it): after a 5xx its outcome is unknown (a gateway may time out after
+    Label Studio committed), and repeating it could make a second project or
+    second tasks. Its caller reconciles instead (see :class:`UnknownOutcome`).
+    POSTs that are safe to repeat say so with the request extension
+    ``"idempotent": True``.
+    """
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         budget = (request.extensions.get("timeout") or {}).get("read") or DEFAULT_TIMEOUT
         deadline = time.monotonic() + budget
         backoff = _FIRST_BACKOFF
+        statuses = _RETRY_STATUSES if _repeatable(request) else frozenset({429})
         while True:
             left = max(deadline - time.monotonic(), 0.001)
             request.extensions["timeout"] = {
@@ -68,7 +83,7 @@ class RetryTransport(httpx.HTTPTransport):
                 "pool": left,
             }
             response = super().handle_request(request)
-            if response.status_code not in _RETRY_STATUSES:
+            if response.status_code not in statuses:
                 return response
             wait = _retry_after(response) or backoff
             if time.monotonic() + wait >= deadline:
@@ -76,6 +91,14 @@ class RetryTransport(httpx.HTTPTransport):
             response.close()
             time.sleep(wait)
             backoff = min(backoff * 2, _MAX_BACKOFF)
+
+
+def _repeatable(request: httpx.Request) -> bool:
+    return (
+        request.method != "POST"
+        or bool(request.extensions.get("idempotent"))
+        or request.url.path.rstrip("/").endswith("/api/token/refresh")
+    )
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -123,20 +146,34 @@ class Connection:
     def close(self) -> None:
         self._http.close()
 
-    def call(self, function: Callable[[], T], action: str) -> T:
+    def call(self, function: Callable[[], T], action: str, creates: bool = False) -> T:
         """Runs one SDK call, turning what it raises into a :class:`LabelStudioError`
-        that names ``action``, the server and the fix."""
+        that names ``action``, the server and the fix; for a call that
+        ``creates`` something, an :class:`UnknownOutcome` where the server may
+        have done it."""
         try:
             return function()
         except (ApiError, httpx.TransportError) as error:
+            if creates and _outcome_unknown(error):
+                raise UnknownOutcome(
+                    f"Label Studio at {self.url} did not confirm that it could {action} "
+                    f"({self._translate(error, action)})"
+                ) from None
             raise self._translate(error, action) from None
 
     def request(
-        self, method: str, path: str, action: str, timeout: float | None = None, **kwargs
+        self,
+        method: str,
+        path: str,
+        action: str,
+        timeout: float | None = None,
+        idempotent: bool = False,
+        **kwargs,
     ) -> Any:
         """One raw API request, for what the SDK's typed methods do not serve
         (or serve slowly), authenticated as the SDK authenticates; returns the
-        decoded JSON body, or None when there is none."""
+        decoded JSON body, or None when there is none. A POST is taken to
+        create something (see :class:`RetryTransport`) unless ``idempotent``."""
 
         def send():
             response = self._http.request(
@@ -144,12 +181,13 @@ class Connection:
                 self._api(path),
                 headers=self._headers(),
                 timeout=timeout or self.timeout,
+                extensions={"idempotent": idempotent},
                 **kwargs,
             )
             _raise_for_status(response)
             return _body(response) if response.content else None
 
-        return self.call(send, action)
+        return self.call(send, action, creates=method == "POST" and not idempotent)
 
     @contextmanager
     def stream(
@@ -224,6 +262,16 @@ class Connection:
         return LabelStudioError(
             f"Label Studio at {self.url} failed to {action} (HTTP {status}: {detail}).", status
         )
+
+
+def _outcome_unknown(error: Exception) -> bool:
+    """Whether a request may have been carried out although it failed: a 5xx
+    answer, or the connection lost or timed out after the request was sent."""
+    if isinstance(error, ApiError):
+        return (error.status_code or 0) >= 500
+    return isinstance(
+        error, (httpx.ReadTimeout, httpx.WriteTimeout, httpx.RemoteProtocolError, httpx.ReadError)
+    )
 
 
 def _key_problem(detail: str) -> str:

@@ -1,10 +1,10 @@
-"""Reading a run's finished work back: which annotation of each task counts,
-its conversion to FiftyOne labels, and a report of what changed.
+"""Reading a run's finished work: which annotation of each task counts, and
+its conversion into FiftyOne labels, sample by sample.
 
 Only completed annotations count: predictions never, skipped (cancelled)
 annotations never. Of several, the most recently updated wins (or the
-earliest, if the run says so). A sample whose task has no such annotation, or
-whose task was deleted in Label Studio, loads nothing and keeps its labels.
+earliest, if the run says so). A sample whose task has no such annotation,
+or whose task was deleted in Label Studio, loads nothing.
 """
 
 from __future__ import annotations
@@ -13,16 +13,19 @@ import itertools
 import logging
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from typing import Any, Collection, Iterable, Iterator, Mapping, Sequence
+from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
-from ..conversions import FieldSchema, Frame, family_of, labels_of, load_sample
-from .stored_labels import as_label
+from ..conversions import FieldSchema, Frame, LoadedSample, labels_of, load_sample
+from .dataset_io import SampleValues, settle_mask_file
+from .stored_labels import same_label
 from .tasks import SAMPLE_ID
 
 logger = logging.getLogger(__name__)
 
 ANNOTATION_CHOICES = ("latest", "earliest")
+STATES = ("loaded", "skipped", "not_annotated", "missing")
 _CHUNK = 1000
+_MASK_TYPES = ("instance", "instances", "segmentation")
 
 
 @dataclass
@@ -51,12 +54,27 @@ class LoadReport:
 
 
 @dataclass
-class Loaded:
-    """Labels in the form ``AnnotationBackend.download_annotations`` returns
-    them, ``{field: sample ids}`` the merge must leave alone, and the report."""
+class SampleLoad:
+    """What a load found for one sample of the run.
 
-    annotations: dict[str, dict[str, dict]]
-    held: dict[str, set[str]]
+    Args:
+        state: one of :data:`STATES`
+        current: the sample as the dataset holds it now (read for loaded samples)
+        loaded: the labels its annotation holds (loaded samples only)
+        task_id: its Label Studio task
+    """
+
+    state: str
+    current: SampleValues | None = None
+    loaded: LoadedSample | None = None
+    task_id: int | None = None
+
+
+@dataclass
+class TaskLoads:
+    """Every sample of a run with what its task holds, and the report."""
+
+    samples: dict[str, SampleLoad]
     report: LoadReport = dataclass_field(default_factory=LoadReport)
 
 
@@ -79,41 +97,35 @@ def choose_annotation(annotations: Sequence[dict], choice: str = "latest") -> di
 
 
 def _updated(annotation: dict) -> tuple[str, int]:
-    return str(annotation.get("updated_at") or annotation.get("created_at") or ""), annotation.get(
-        "id"
-    ) or 0
+    stamp = annotation.get("updated_at") or annotation.get("created_at") or ""
+    return str(stamp), annotation.get("id") or 0
 
 
 def load_tasks(
     tasks: Iterable[dict],
     sample_ids: Sequence[str],
     fields: Sequence[FieldSchema],
-    id_map: Mapping[str, Mapping[str, Any]],
-    read_samples,
+    read_samples: Callable[[list[str]], Mapping[str, SampleValues]],
     choice: str = "latest",
-    in_place: Collection[str] = (),
-) -> Loaded:
-    """Converts the exported tasks of a run.
+    progress: Callable[[int], None] = lambda done: None,
+) -> TaskLoads:
+    """Converts the exported tasks of a run, a chunk at a time.
 
     Args:
         tasks: the project's tasks, as exported (with annotations)
         sample_ids: the samples the run sent
-        fields: the run's fields
-        id_map: the run's ``{field: {sample id: label id(s)}}`` of existing labels
-        read_samples: ``(sample ids) -> {sample id: (width, height, {field: value})}``,
-            the current state of those samples
+        fields: the run's fields whose controls the project still has
+        read_samples: ``(sample ids) -> {sample id: SampleValues}``, the
+            current state of those samples (their labels are the originals
+            that untouched regions come back as)
         choice: which completed annotation counts
-        in_place: the fields loaded into themselves (not into a ``dest_field``):
-            where such a field comes back unchanged, the sample is held rather
-            than merged, as merging it changes nothing but costs FiftyOne a
-            read and a write of the sample
+        progress: told how many tasks were read so far
     """
-    annotations = {f.name: {family_of(f).anno_type: {}} for f in fields}
-    held = {f.name: set() for f in fields}
-    report = LoadReport()
     sent = set(sample_ids)
-    seen: dict[str, str] = {}  # sample id -> updated_at of the annotation loaded
-    states: dict[str, str] = {}
+    samples: dict[str, SampleLoad] = {}
+    stamps: dict[str, str] = {}  # sample id -> updated_at of the annotation loaded
+    report = LoadReport()
+    done = 0
     for chunk in _chunks(tasks, _CHUNK):
         picks = {}
         for task in chunk:
@@ -121,125 +133,71 @@ def load_tasks(
             if sample_id not in sent:
                 logger.warning("Task %s holds no sample of this run; ignored", task.get("id"))
                 continue
-            annotation = choose_annotation(task.get("annotations") or [], choice)
+            annotations = task.get("annotations") or []
+            annotation = choose_annotation(annotations, choice)
             if annotation is None:
-                cancelled = any(a.get("was_cancelled") for a in task.get("annotations") or [])
-                states.setdefault(sample_id, "skipped" if cancelled else "not_annotated")
+                if sample_id not in samples:
+                    cancelled = any(a.get("was_cancelled") for a in annotations)
+                    state = "skipped" if cancelled else "not_annotated"
+                    samples[sample_id] = SampleLoad(state, task_id=task.get("id"))
                 continue
             stamp = str(annotation.get("updated_at") or "")
-            if sample_id in seen and seen[sample_id] >= stamp:
+            if stamps.get(sample_id, "") > stamp:
                 continue  # a duplicate task of this sample with an older annotation
-            seen[sample_id] = stamp
-            states[sample_id] = "loaded"
+            stamps[sample_id] = stamp
             picks[sample_id] = (task, annotation)
         if picks:
             current = read_samples(list(picks))
-            _convert(picks, fields, id_map, current, annotations, report, held, set(in_place))
+            for sample_id, (task, annotation) in picks.items():
+                samples[sample_id] = _convert(
+                    sample_id, task, annotation, current.get(sample_id), fields, report
+                )
+        done += len(chunk)
+        progress(done)
 
     for sample_id in sent:
-        state = states.get(sample_id, "missing")
-        setattr(report, state, getattr(report, state) + 1)
+        samples.setdefault(sample_id, SampleLoad("missing"))
+    for load in samples.values():
+        setattr(report, load.state, getattr(report, load.state) + 1)
     if report.missing:
         logger.warning(
             "%d samples of this run have no task in Label Studio any more (deleted there?); "
-            "their labels were left as they are",
+            "their labels are left as they are",
             report.missing,
         )
-    not_loaded = {sample_id for sample_id in sent if states.get(sample_id) != "loaded"}
-    for samples in held.values():
-        samples |= not_loaded
-    return Loaded(annotations, held, report)
+    return TaskLoads(samples, report)
 
 
-def _convert(picks, fields, id_map, current, annotations, report, held, in_place) -> None:
-    by_name = {f.name: f for f in fields}
-    for sample_id, (task, annotation) in picks.items():
-        width, height, values = current.get(sample_id, (None, None, {}))
-        frame = Frame(width or 0, height or 0, sample_id)
-        originals = {
-            f.name: {label.id: label for label in labels_of(values.get(f.name), f)}
-            for f in fields
-            if f.label_type != "scalar"
-        }
-        loaded = load_sample(annotation["result"], fields, frame, originals)
-        for problem in loaded.problems:
-            logger.warning(
-                "Task %s, region %s of '%s': skipped: %s",
-                task.get("id"),
-                problem.region_id,
-                problem.from_name,
-                problem.message,
-            )
-        report.problems += len(loaded.problems)
-
-        broken = {problem.from_name for problem in loaded.problems}
-        for f in fields:
-            value = loaded.values[f.name]
-            before = values.get(f.name)
-            if f.label_type == "scalar" and value is None and f.name in broken:
-                value = before  # a malformed result is skipped, not read as cleared
-            sent = id_map.get(f.name, {}).get(sample_id)
-            if f.label_type == "scalar":
-                changes = _scalar_changes(before, value, sent is not None)
-            else:
-                changes = _label_changes(originals[f.name], set(_ids(sent)), value)
-            report.added += changes[0]
-            report.edited += changes[1]
-            report.deleted += changes[2]
-            if not any(changes) and f.name in in_place:
-                held[f.name].add(sample_id)
-            elif f.label_type == "scalar" and value is not None:
-                annotations[f.name]["scalar"][sample_id] = value
-            elif f.label_type != "scalar" and value:
-                labels = {label_id: as_label(label) for label_id, label in value.items()}
-                annotations[f.name][family_of(f).anno_type][sample_id] = labels
-
-        for stray in loaded.unexpected:
-            report.unexpected += len(stray.results)
-            if stray.from_name in by_name and stray.anno_type and stray.labels is not None:
-                # FiftyOne's `unexpected` option decides what becomes of them
-                annotations[stray.from_name].setdefault(stray.anno_type, {})[sample_id] = (
-                    stray.labels
-                )
-            else:
-                logger.warning(
-                    "Task %s: %d results of control %r (type %r) fit no field of this run; skipped",
-                    task.get("id"),
-                    len(stray.results),
-                    stray.from_name,
-                    stray.result_type,
-                )
-
-
-def _label_changes(
-    current: Mapping[str, Any], sent_ids: set, loaded: Mapping
-) -> tuple[int, int, int]:
-    """``(added, edited, deleted)`` as FiftyOne's merge will make them: it
-    deletes the labels the run sent that the annotation lacks, adds those the
-    run did not send, and overwrites the others; a label that came back
-    untouched is the very object that was read."""
-    added = len(set(loaded) - sent_ids)
-    deleted = len((sent_ids & set(current)) - set(loaded))
-    edited = sum(
-        1
-        for label_id, label in loaded.items()
-        if label_id in sent_ids and label_id in current and label is not current[label_id]
-    )
-    return added, edited, deleted
-
-
-def _scalar_changes(before: Any, after: Any, sent: bool) -> tuple[int, int, int]:
-    if before is None:
-        return int(after is not None), 0, 0
-    if after is None:
-        return 0, 0, int(sent)
-    return 0, int(before != after), 0
-
-
-def _ids(value: Any) -> list:
-    if value is None or value is True:
-        return []
-    return list(value) if isinstance(value, (list, tuple)) else [value]
+def _convert(sample_id, task, annotation, current, fields, report) -> SampleLoad:
+    current = current or SampleValues(None, None, {})
+    frame = Frame(current.width or 0, current.height or 0, sample_id)
+    originals = {
+        f.name: {label.id: label for label in labels_of(current.values.get(f.name), f)}
+        for f in fields
+        if f.label_type != "scalar"
+    }
+    loaded = load_sample(annotation["result"], fields, frame, originals)
+    for f in fields:
+        if f.label_type == "scalar":
+            continue
+        labels = loaded.values.get(f.name) or {}
+        for label_id, label in labels.items():
+            original = originals[f.name].get(label_id)
+            if original is not None and label is not original and same_label(label, original):
+                labels[label_id] = original  # rebuilt, but the same: unchanged
+            elif f.label_type in _MASK_TYPES:
+                settle_mask_file(label)
+    for problem in loaded.problems:
+        logger.warning(
+            "Task %s, region %s of '%s': skipped: %s",
+            task.get("id"),
+            problem.region_id,
+            problem.from_name,
+            problem.message,
+        )
+    report.problems += len(loaded.problems)
+    report.unexpected += sum(len(stray.results) for stray in loaded.unexpected)
+    return SampleLoad("loaded", current, loaded, task.get("id"))
 
 
 def _chunks(items: Iterable, size: int) -> Iterator[list]:

@@ -2,17 +2,27 @@
 Label Studio's local files storage, or uploaded in batches.
 
 Upload batches respect Label Studio's limits (100 files and well under its
-250 MB body limit per request), and only one batch of files is open at a time.
+250 MB body limit per request), and only one batch of files is open at a
+time. Label Studio rewrites uploaded file names (spaces, quotes, unicode,
+length), so each file is uploaded under a name that carries its sample id,
+and the task gets the URL of the upload whose stored name holds that id.
+
+Label Studio's editor shows media in the browser: an image type the browser
+cannot show (TIFF, ...) is uploaded converted to PNG, and refused where it
+would be referenced as it is (local storage, URLs), before anything is made.
 """
 
 from __future__ import annotations
 
+import io
 import os
+import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Callable, Sequence
 from urllib.parse import quote, urlparse
 
-from .client import Connection, LabelStudioError
+from .client import Connection, LabelStudioError, UnknownOutcome
 
 MEDIA_MODES = ("auto", "upload", "local_storage", "url")
 
@@ -22,7 +32,12 @@ MAX_BYTES_PER_UPLOAD = 100 * 1024**2
 UPLOADABLE_EXTENSIONS = frozenset({".bmp", ".gif", ".jpg", ".jpeg", ".png", ".svg", ".webp"})
 """Image types Label Studio accepts as uploads (its ``SUPPORTED_EXTENSIONS``)."""
 
+BROWSER_EXTENSIONS = UPLOADABLE_EXTENSIONS | {".apng", ".avif"}
+"""Image types Chrome and Firefox show, so the editor can show them as they are."""
+
 _URL_SCHEMES = ("http", "https", "s3", "gs", "azure-blob", "az")
+_UPLOAD_NAME = re.compile(r"[_-]([0-9a-f]{24})\.[A-Za-z0-9]+$")
+_STEM_CHARACTERS = 40
 
 
 @dataclass(frozen=True)
@@ -59,20 +74,38 @@ def is_url(path: str) -> bool:
     return urlparse(path).scheme in _URL_SCHEMES
 
 
+def extension(path: str) -> str:
+    """The lower-case extension of a file path or URL.
+
+    Example:
+        >>> extension("https://x.org/a/B.TIF?sig=1"), extension("/data/c d.png")
+        ('.tif', '.png')
+    """
+    return os.path.splitext(urlparse(path).path if is_url(path) else path)[1].lower()
+
+
 def plan_media(filepaths: Sequence[str], mode: str, local_files: LocalFiles) -> MediaPlan:
     """Decides how media reach Label Studio; ``"auto"`` picks URLs when every
     path is one, local storage when every file lies under Label Studio's
-    document root, else upload. Raises ValueError, naming ``media`` and the
-    fix, when the requested mode cannot serve these paths."""
+    document root and the browser can show them as they are, else upload.
+    Raises ValueError, naming ``media``, the files and the fix, when the
+    requested mode cannot serve these paths."""
     if mode not in MEDIA_MODES:
         raise ValueError(f"media={mode!r} is not one of {', '.join(MEDIA_MODES)}")
     urls = [is_url(path) for path in filepaths]
+    unshown = _not_shown(filepaths)
     if all(urls):
-        if mode in ("auto", "url"):
-            return MediaPlan("url", "every media path is a URL: Label Studio fetches it")
-        raise ValueError(
-            f"media={mode!r} needs local files, but the media paths are URLs; use media='url'"
-        )
+        if mode not in ("auto", "url"):
+            raise ValueError(
+                f"media={mode!r} needs local files, but the media paths are URLs; use media='url'"
+            )
+        if unshown:
+            raise ValueError(
+                f"media='url': the browser cannot show {_named(unshown)}, so Label Studio's "
+                "editor would show blank images; convert them (e.g. to PNG) and annotate "
+                "the converted files"
+            )
+        return MediaPlan("url", "every media path is a URL: Label Studio fetches it")
     if any(urls):
         raise ValueError(
             "the media mix URLs and local files; annotate them in separate runs (or media='url' for URLs)"
@@ -81,23 +114,56 @@ def plan_media(filepaths: Sequence[str], mode: str, local_files: LocalFiles) -> 
         raise ValueError("media='url' needs http(s) or cloud URLs, but the media are local files")
 
     outside = _outside_root(filepaths, local_files)
-    if mode == "local_storage" and outside:
-        raise ValueError(f"media='local_storage' cannot serve these files: {outside}")
-    if mode in ("auto", "local_storage") and not outside:
+    if mode == "local_storage":
+        if outside:
+            raise ValueError(f"media='local_storage' cannot serve these files: {outside}")
+        if unshown:
+            raise ValueError(
+                f"media='local_storage': the browser cannot show {_named(unshown)}, so Label "
+                "Studio's editor would show blank images; use media='upload', which sends "
+                "them as PNG"
+            )
+    if mode in ("auto", "local_storage") and not outside and not unshown:
         return MediaPlan(
             "local_storage",
             f"every file lies under Label Studio's document root {local_files.document_root}: "
             "referenced, not copied",
         )
-    bad = sorted({os.path.splitext(p)[1].lower() for p in filepaths} - UPLOADABLE_EXTENSIONS)
-    if bad:
+    unreadable = [p for p in unshown if not _pillow_reads(p)]
+    if unreadable:
         raise ValueError(
-            f"media='upload' cannot send {', '.join(bad)} files (Label Studio accepts "
-            f"{', '.join(sorted(UPLOADABLE_EXTENSIONS))}); convert them, or serve them with "
-            "Label Studio's local storage (media='local_storage')"
+            f"media='upload' cannot send {_named(unreadable)}: neither Label Studio nor the "
+            "browser takes them and they cannot be converted; convert them to PNG or JPEG"
         )
-    reason = "files are uploaded in batches" + (f" ({outside})" if mode == "auto" else "")
+    why = []
+    if mode == "auto" and outside:
+        why.append(outside)
+    if unshown:
+        why.append(f"{_named(unshown)} sent as PNG, which the browser shows")
+    reason = "files are uploaded in batches" + (f" ({'; '.join(why)})" if why else "")
     return MediaPlan("upload", reason)
+
+
+def _not_shown(filepaths: Sequence[str]) -> list[str]:
+    return [path for path in filepaths if extension(path) not in BROWSER_EXTENSIONS]
+
+
+def _named(paths: Sequence[str]) -> str:
+    kinds = ", ".join(sorted({extension(p) or "(no extension)" for p in paths}))
+    shown = ", ".join(os.path.basename(urlparse(p).path) for p in paths[:3])
+    more = f" and {len(paths) - 3} more" if len(paths) > 3 else ""
+    return f"{len(paths)} {kinds} file{'s' if len(paths) != 1 else ''} ({shown}{more})"
+
+
+def _pillow_reads(path: str) -> bool:
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            image.verify()
+    except Exception:
+        return False
+    return True
 
 
 def _outside_root(filepaths: Sequence[str], local_files: LocalFiles) -> str | None:
@@ -137,6 +203,7 @@ def media_urls(
     connection: Connection,
     project_id: int,
     filepaths: Sequence[str],
+    sample_ids: Sequence[str],
     plan: MediaPlan,
     local_files: LocalFiles,
     progress: Callable[[int], None] = lambda done: None,
@@ -147,84 +214,176 @@ def media_urls(
         return list(filepaths)
     if plan.mode == "local_storage":
         return _local_storage_urls(connection, project_id, filepaths, local_files)
-    return _upload(connection, project_id, filepaths, progress)
+    return _upload(connection, project_id, filepaths, sample_ids, progress)
+
+
+def storage_folders(relatives: Sequence[str]) -> list[str]:
+    """The folders (relative to the document root) local storages must cover
+    to serve these files: for each top-level folder, the deepest folder
+    holding all of its files (Label Studio refuses the root itself).
+
+    Example:
+        >>> storage_folders(["a/b/c/1.png", "a/b/d/2.png", "e/3.png"])
+        ['a/b', 'e']
+    """
+    by_top: dict[str, list[str]] = {}
+    for relative in relatives:
+        folder = os.path.dirname(relative)
+        by_top.setdefault(folder.split(os.sep, 1)[0], []).append(folder)
+    return sorted(os.path.commonpath(folders) for folders in by_top.values())
 
 
 def _local_storage_urls(connection, project_id, filepaths, local_files) -> list[str]:
-    # Label Studio serves a file only through a storage whose folder holds it,
-    # and refuses the document root itself as that folder: one storage per
-    # top-level folder under the root.
+    # Label Studio serves a file through any storage of the project whose
+    # folder holds it: storages scoped to the deepest folders holding the
+    # media, never wider, and not made twice for one folder
     relatives = [_relative_to_root(path, local_files.document_root) for path in filepaths]
-    for folder in sorted({relative.split(os.sep, 1)[0] for relative in relatives}):
-        connection.request(
-            "POST",
-            "api/storages/localfiles",
-            "connect Label Studio's local files storage",
-            json={
-                "project": project_id,
-                "path": os.path.join(local_files.document_root, folder),
-                "title": f"FiftyOne media: {folder}"[:255],
-                "use_blob_urls": True,
-                "recursive_scan": True,
-            },
-        )
+    covered = _storage_paths(connection, project_id)
+    for folder in storage_folders(relatives):
+        path = os.path.join(local_files.document_root, folder)
+        if any(os.path.commonpath([c, path]) == c for c in covered):
+            continue
+        storage = {
+            "project": project_id,
+            "path": path,
+            "title": f"FiftyOne media: {folder}"[:255],
+            "use_blob_urls": True,
+            "recursive_scan": False,
+        }
+        try:
+            connection.request(
+                "POST",
+                "api/storages/localfiles",
+                "connect Label Studio's local files storage",
+                json=storage,
+            )
+        except UnknownOutcome:
+            if path not in _storage_paths(connection, project_id):
+                connection.request(
+                    "POST",
+                    "api/storages/localfiles",
+                    "connect Label Studio's local files storage",
+                    json=storage,
+                )
+        covered.append(path)
     return [
         f"/data/local-files/?d={quote(relative.replace(os.sep, '/'))}" for relative in relatives
     ]
 
 
-def _upload(connection, project_id, filepaths, progress) -> list[str]:
-    urls: list[str] = []
-    for batch in _batches(filepaths):
-        files = []
+def _storage_paths(connection, project_id) -> list[str]:
+    """The folders of the project's local files storages."""
+    storages = connection.request(
+        "GET",
+        "api/storages/localfiles",
+        "list the project's local files storages",
+        params={"project": project_id},
+    )
+    return [os.path.realpath(s["path"]) for s in storages or [] if s.get("path")]
+
+
+def upload_name(path: str, sample_id: str, extension_: str | None = None) -> str:
+    """The name a file is uploaded under: a short ASCII form of its own name
+    (for people browsing Label Studio) and its sample id (for this plugin),
+    which survive Label Studio's renaming.
+
+    Example:
+        >>> upload_name("/d/Capture d’écran du 2021 (1).PNG", "5f3c" * 6)
+        'Capture_decran_du_2021_1_5f3c5f3c5f3c5f3c5f3c5f3c.png'
+    """
+    stem, ext = os.path.splitext(os.path.basename(path))
+    ascii_stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
+    safe = re.sub(r"[^A-Za-z0-9-]+", "_", ascii_stem).strip("_")[:_STEM_CHARACTERS]
+    return f"{safe + '_' if safe else ''}{sample_id}{extension_ or ext.lower()}"
+
+
+def _upload(connection, project_id, filepaths, sample_ids, progress) -> list[str]:
+    url_of: dict[str, str] = {}
+    for batch in _batches(list(zip(filepaths, sample_ids))):
         try:
-            for i, path in enumerate(batch):
-                # a distinct field per file: Label Studio keeps one file per field
-                files.append((f"file{i}", (os.path.basename(path), open(path, "rb"))))
-            body = connection.request(
-                "POST",
-                f"api/projects/{project_id}/import",
-                f"upload {len(batch)} media files",
-                params={"commit_to_project": "false"},
-                files=files,
-            )
-        finally:
-            for _, (_, handle) in files:
-                handle.close()
-        upload_ids = body.get("file_upload_ids") or []
-        if len(upload_ids) != len(batch):
+            upload_ids = _send(connection, project_id, batch)
+        except UnknownOutcome:
+            # the files may be stored: send again only those the project lacks
+            url_of.update(_uploaded(connection, project_id))
+            batch = [item for item in batch if item[1] not in url_of]
+            upload_ids = _send(connection, project_id, batch) if batch else []
+        if upload_ids:
+            url_of.update(_uploaded(connection, project_id, upload_ids))
+        lost = [path for path, sample_id in batch if sample_id not in url_of]
+        if lost:
             raise LabelStudioError(
-                f"Label Studio stored {len(upload_ids)} of {len(batch)} uploaded files; try again."
+                f"Label Studio kept no upload of {len(lost)} of {len(batch)} files sent "
+                f"({', '.join(lost[:3])}); try again."
             )
-        uploads = connection.request(
-            "GET",
-            f"api/projects/{project_id}/file-uploads",
-            "look up uploaded media",
-            params={"ids": "[" + ",".join(map(str, upload_ids)) + "]"},
+        progress(len(url_of))
+    return [url_of[sample_id] for sample_id in sample_ids]
+
+
+def _send(connection, project_id, batch) -> list[int]:
+    """Uploads a batch of files; returns the ids of the uploads."""
+    files = []
+    try:
+        for i, (path, sample_id) in enumerate(batch):
+            files.append((f"file{i}", _payload(path, sample_id)))
+        body = connection.request(
+            "POST",
+            f"api/projects/{project_id}/import",
+            f"upload {len(batch)} media files",
+            params={"commit_to_project": "false"},
+            files=files,
         )
-        stored = {upload["id"]: upload["file"] for upload in uploads}
-        for upload_id, path in zip(upload_ids, batch):
-            name = stored.get(upload_id, "")
-            # stored as upload/<project>/<uuid>-<original name>
-            if not name.endswith("-" + os.path.basename(path)):
-                raise LabelStudioError(
-                    f"Label Studio lost track of the upload of {path}; try again."
-                )
-            urls.append("/data/" + name)
-        progress(len(urls))
-    return urls
+    finally:
+        for _, (_, content) in files:
+            if hasattr(content, "close"):
+                content.close()
+    return body.get("file_upload_ids") or []
 
 
-def _batches(filepaths: Sequence[str]):
+def _uploaded(connection, project_id, upload_ids=None) -> dict[str, str]:
+    """``{sample id: URL}`` of the project's uploads (those of ``upload_ids``,
+    or all), by the sample id each was uploaded under."""
+    if upload_ids:
+        params = {"ids": "[" + ",".join(map(str, upload_ids)) + "]"}
+    else:
+        params = {"all": "true"}
+    uploads = connection.request(
+        "GET",
+        f"api/projects/{project_id}/file-uploads",
+        "look up uploaded media",
+        params=params,
+    )
+    found = {}
+    for upload in uploads or []:
+        # stored as upload/<project>/<uuid>-<the name it was sent under>
+        named = _UPLOAD_NAME.search(upload.get("file", ""))
+        if named:
+            found[named.group(1)] = "/data/" + upload["file"]
+    return found
+
+
+def _payload(path: str, sample_id: str) -> tuple[str, object]:
+    """``(upload name, open file or PNG bytes)``: the file as it is, or
+    converted to PNG where the browser cannot show it."""
+    if extension(path) in UPLOADABLE_EXTENSIONS:
+        return upload_name(path, sample_id), open(path, "rb")
+    from PIL import Image
+
+    with Image.open(path) as image:
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG")
+    return upload_name(path, sample_id, ".png"), buffer.getvalue()
+
+
+def _batches(items: Sequence[tuple[str, str]]):
     batch, size = [], 0
-    for path in filepaths:
-        file_size = os.path.getsize(path)
+    for item in items:
+        file_size = os.path.getsize(item[0])
         if batch and (
             len(batch) == MAX_FILES_PER_UPLOAD or size + file_size > MAX_BYTES_PER_UPLOAD
         ):
             yield batch
             batch, size = [], 0
-        batch.append(path)
+        batch.append(item)
         size += file_size
     if batch:
         yield batch

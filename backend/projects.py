@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
-from .client import Connection, LabelStudioError
+from .client import Connection, LabelStudioError, NotFoundError, UnknownOutcome
 
 TITLE_LIMIT = 50
 """Label Studio refuses project titles longer than this."""
@@ -22,6 +23,8 @@ _COUNTS = (
 )
 _COUNTS_PAGE = 100
 _EXPORT_SECONDS_PER_TASK = 0.005
+_EXPORT_PENDING = ("created", "in_progress")
+_FIRST_POLL, _MAX_POLL = 0.2, 5.0
 
 
 def default_title(dataset_name: str) -> str:
@@ -49,13 +52,77 @@ def unique_title(connection: Connection, title: str) -> str:
     return candidate
 
 
-def create_project(connection: Connection, title: str, label_config: str) -> int:
-    """Creates a project; returns its id."""
-    project = connection.call(
-        lambda: connection.sdk.projects.create(title=title, label_config=label_config),
-        f"create project {title!r}",
+MARKER = "fiftyone-labelstudio-request:"
+"""Begins the line of a project's description that names the request which
+made it: the proof that a project is this plugin's to delete."""
+
+
+def description(request_id: str, dataset_name: str) -> str:
+    """A project's description: for people, and with the request's marker.
+
+    Example:
+        >>> description("abc", "quickstart").splitlines()[-1]
+        'fiftyone-labelstudio-request:abc'
+    """
+    return (
+        f"Made by FiftyOne's Label Studio plugin (@annotate/labelstudio) for the dataset "
+        f"{dataset_name!r}.\n{MARKER}{request_id}"
     )
-    return project.id
+
+
+def is_ours(project: dict, title: str, request_id: str) -> bool:
+    """Whether a project is the one a request made: same title and marker."""
+    marker = f"{MARKER}{request_id}"
+    lines = str(project.get("description") or "").splitlines()
+    return project.get("title") == title and marker in lines
+
+
+def create_project(
+    connection: Connection, title: str, label_config: str, request_id: str, about: str
+) -> int:
+    """Creates a project (titled, with the request's marker in its
+    description ``about``); returns its id. When the server fails without
+    saying whether it made the project, looks for it before trying again, so
+    that a request never makes two."""
+    for attempt in range(2):
+        try:
+            project = connection.call(
+                lambda: connection.sdk.projects.create(
+                    title=title, label_config=label_config, description=about
+                ),
+                f"create project {title!r}",
+                creates=True,
+            )
+            return project.id
+        except UnknownOutcome:
+            made = find_project(connection, title, request_id)
+            if made is not None:
+                return made
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+def find_project(connection: Connection, title: str, request_id: str) -> int | None:
+    """The id of the project a request made, if the server has it."""
+    params = {"title": title, "page_size": 100, "include": "id,title,description"}
+    for project in _paged(connection, "api/projects", params):
+        if is_ours(project, title, request_id):
+            return project["id"]
+    return None
+
+
+def read_project(connection: Connection, project_id: int) -> dict | None:
+    """A project's id, title and description, or None when it does not exist."""
+    try:
+        return connection.request(
+            "GET",
+            f"api/projects/{project_id}/",
+            f"read project {project_id}",
+            params={"include": "id,title,description"},
+        )
+    except NotFoundError:
+        return None
 
 
 def label_config(connection: Connection, project_id: int) -> str | None:
@@ -144,8 +211,11 @@ def export_tasks(connection: Connection, project_id: int, num_tasks: int) -> Ite
     """Every task of a project with its annotations (skipped ones included;
     predictions as ids only), read as the export file streams in.
 
-    A snapshot export is Label Studio's fastest complete read, built on the
-    server in batches; it is deleted once read.
+    A snapshot export is Label Studio's fastest complete read. Open-source
+    Label Studio builds it inside the request; where it builds it as a
+    background job (Label Studio Enterprise) the first answer is
+    ``in_progress``, and the snapshot is polled until it is done, within the
+    call's time. It is deleted once read.
     """
     timeout = connection.timeout + _EXPORT_SECONDS_PER_TASK * num_tasks
     snapshot = connection.request(
@@ -153,14 +223,11 @@ def export_tasks(connection: Connection, project_id: int, num_tasks: int) -> Ite
         f"api/projects/{project_id}/exports/",
         f"export project {project_id}",
         timeout=timeout,
+        idempotent=True,  # a second snapshot harms nothing
         json={"title": "fiftyone-load"},
     )
-    if snapshot.get("status") != "completed":
-        raise LabelStudioError(
-            f"Label Studio did not finish exporting project {project_id} (status "
-            f"{snapshot.get('status')!r}); try loading again."
-        )
     try:
+        _wait_for_export(connection, project_id, snapshot, timeout)
         with connection.stream(
             "GET",
             f"api/projects/{project_id}/exports/{snapshot['id']}/download",
@@ -174,6 +241,30 @@ def export_tasks(connection: Connection, project_id: int, num_tasks: int) -> Ite
             "DELETE",
             f"api/projects/{project_id}/exports/{snapshot['id']}",
             f"delete the export of project {project_id}",
+        )
+
+
+def _wait_for_export(connection, project_id, snapshot, timeout) -> None:
+    deadline = time.monotonic() + timeout
+    wait = _FIRST_POLL
+    while snapshot.get("status") in _EXPORT_PENDING:
+        if time.monotonic() + wait > deadline:
+            raise LabelStudioError(
+                f"Label Studio did not finish exporting project {project_id} within "
+                f"{timeout:.0f} s (status {snapshot.get('status')!r}); try loading again, or "
+                "allow more time with timeout=..."
+            )
+        time.sleep(wait)
+        wait = min(2 * wait, _MAX_POLL)
+        snapshot = connection.request(
+            "GET",
+            f"api/projects/{project_id}/exports/{snapshot['id']}",
+            f"read the export of project {project_id}",
+        )
+    if snapshot.get("status") != "completed":
+        raise LabelStudioError(
+            f"Label Studio could not export project {project_id} (status "
+            f"{snapshot.get('status')!r}); try loading again."
         )
 
 

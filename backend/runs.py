@@ -10,9 +10,11 @@ from typing import Any, Mapping
 import fiftyone as fo
 import fiftyone.core.annotation as foan
 
+from ..legacy import legacy_name, migrate_runs
 from . import projects
 from .annotation_backend import PLACEHOLDER_URL, LabelStudioAnnotationAPI
 from .client import LabelStudioError, ServerInfo
+from .load import load_run_results
 
 BACKEND = "labelstudio"
 URL_SECRET = "FIFTYONE_LABELSTUDIO_URL"
@@ -91,6 +93,9 @@ def _run_doc(dataset, anno_key: str):
 def plugin_runs(dataset) -> list[str]:
     """The keys of this plugin's runs on a dataset, oldest first."""
     docs = {key: _run_doc(dataset, key) for key in dataset.list_annotation_runs()}
+    if any(legacy_name(doc.config.get("cls")) for doc in docs.values()):
+        migrate_runs(dataset)  # version 0.1's class names, rewritten once
+        docs = {key: _run_doc(dataset, key) for key in docs}
     ours = [
         key for key, doc in docs.items() if doc.config.get("cls", "").startswith(_CONFIG_PREFIX)
     ]
@@ -131,13 +136,5 @@ def _same_server(url: str | None, other: str | None) -> bool:
 
 
 def results_with(dataset, anno_key: str, credentials: Credentials):
-    """A run's results as stored, connected with these credentials.
-
-    FiftyOne caches results per process and hands back the cached object
-    without applying new credentials: a long-lived App server would keep
-    using whatever key first loaded the run.
-    """
-    getattr(dataset, foan.AnnotationMethod._results_cache_field()).pop(anno_key, None)
-    return dataset.load_annotation_results(
-        anno_key, url=credentials.url, api_key=credentials.api_key
-    )
+    """A run's results as stored, connected with these credentials."""
+    return load_run_results(dataset, anno_key, url=credentials.url, api_key=credentials.api_key)

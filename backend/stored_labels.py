@@ -70,17 +70,61 @@ class StoredLabel:
     copy = as_label  # what the core's copy_label() calls; it sets the id itself
 
 
-def stored_value(raw: Any, is_scalar: bool) -> Any:
-    """A field's value read raw: a list of :class:`StoredLabel` for label
-    lists (``Detections``, ...), one for a single label, or the scalar."""
-    if raw is None or is_scalar:
+class StoredLabels(list):
+    """The labels of a label list field read raw (``Detections``, ...), with
+    the stored container document they came in (``doc``, or None)."""
+
+    def __init__(self, labels=(), doc: dict | None = None):
+        super().__init__(labels)
+        self.doc = doc
+
+
+def stored_value(raw: Any, document_type: type | None) -> Any:
+    """A field's value read raw: :class:`StoredLabels` for a label list field
+    (``Detections``, ...), a :class:`StoredLabel` for a single label, or the
+    value as stored for scalars (``document_type`` None). The field's type
+    decides, not the stored ``_cls``: a sample the field was never set on
+    reads as None or as a container without labels.
+
+    Example:
+        >>> stored_value({"detections": None}, fol.Detections)
+        []
+        >>> stored_value(None, fol.Classification) is None
+        True
+    """
+    if document_type is None:
         return raw
-    label_class = getattr(fol, raw.get("_cls", ""), None)
-    if label_class is not None and issubclass(label_class, fol._HasLabelList):
-        return [StoredLabel(doc) for doc in raw.get(label_class._LABEL_LIST_FIELD) or []]
+    if issubclass(document_type, fol._HasLabelList):
+        docs = (raw or {}).get(document_type._LABEL_LIST_FIELD) or []
+        return StoredLabels((StoredLabel(doc) for doc in docs if "_id" in doc), raw)
+    if not raw or "_id" not in raw:
+        return None
     return StoredLabel(raw)
 
 
 def as_label(label: Any) -> Any:
     """A FiftyOne label for what the core returned (stored or not)."""
     return label.as_label() if isinstance(label, StoredLabel) else label
+
+
+def raw_label(label: Any) -> dict:
+    """The document FiftyOne stores for a label: a stored one as it was read,
+    a FiftyOne label serialized as FiftyOne serializes it."""
+    return label._doc if isinstance(label, StoredLabel) else label.to_mongo()
+
+
+def same_label(label: Any, other: Any) -> bool:
+    """Whether two labels hold the same content as FiftyOne stores it (fields
+    that are None count as absent).
+
+    Example:
+        >>> a = fol.Classification(label="cat")
+        >>> b = StoredLabel(dict(a.to_mongo(), confidence=None))
+        >>> same_label(a, b), same_label(a, fol.Classification(label="dog"))
+        (True, False)
+    """
+    return _present(raw_label(label)) == _present(raw_label(other))
+
+
+def _present(doc: dict) -> dict:
+    return {key: value for key, value in doc.items() if value is not None}

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Sequence
 
 from ..conversions import IMAGE_TAG, FieldSchema, Frame, Problem, export_sample
-from .client import Connection, LabelStudioError
+from .client import Connection, LabelStudioError, NotFoundError, UnknownOutcome
 
 SAMPLE_ID = "sample_id"
 """Task data key holding the FiftyOne sample id."""
@@ -22,6 +22,7 @@ MODEL_VERSION = "fiftyone"
 EXISTING_LABELS = ("predictions", "annotations")
 TASKS_PER_IMPORT = 1000
 BYTES_PER_IMPORT = 50 * 1024**2
+_TASKS_PAGE = 1000
 
 
 @dataclass
@@ -87,14 +88,24 @@ def _import_batch(
         "prediction_count": sum(len(task.get("predictions", [])) for task in batch),
         "annotation_count": sum(len(task.get("annotations", [])) for task in batch),
     }
-    body = connection.request(
-        "POST",
-        f"api/projects/{project_id}/import",
-        f"import {len(batch)} tasks",
-        timeout=connection.timeout + 0.01 * len(batch),
-        params={"return_task_ids": "true"},
-        json=batch,
-    )
+    try:
+        body = connection.request(
+            "POST",
+            f"api/projects/{project_id}/import",
+            f"import {len(batch)} tasks",
+            timeout=connection.timeout + 0.01 * len(batch),
+            params={"return_task_ids": "true"},
+            json=batch,
+        )
+    except UnknownOutcome:
+        if attempts <= 1:
+            raise
+        # the import may have gone in: send again only what the project lacks
+        held = task_ids_by_sample(connection, project_id)
+        missing = [task for task in batch if task["data"][SAMPLE_ID] not in held]
+        if missing:
+            _import_batch(connection, project_id, missing, attempts - 1)
+        return
     got = {key: body.get(key) or 0 for key in expected}
     if got == expected:
         return
@@ -106,6 +117,7 @@ def _import_batch(
             "POST",
             "api/dm/actions",
             "delete incompletely imported tasks",
+            idempotent=True,
             params={"id": "delete_tasks", "project": project_id},
             json={"selectedItems": {"all": False, "included": task_ids}},
         )
@@ -116,6 +128,36 @@ def _import_batch(
         f"Label Studio imported {got} where {expected} were sent, twice. Another client may be "
         "writing to the server at the same time; try again when it is idle."
     )
+
+
+def task_ids_by_sample(connection: Connection, project_id: int) -> dict[str, list[int]]:
+    """``{sample id: [task ids]}`` of a project's tasks, a page at a time."""
+    found: dict[str, list[int]] = {}
+    page = 1
+    while True:
+        try:
+            body = connection.request(
+                "GET",
+                "api/tasks/",
+                f"list the tasks of project {project_id}",
+                params={
+                    "project": project_id,
+                    "fields": "task_only",
+                    "include": "id,data",
+                    "page": page,
+                    "page_size": _TASKS_PAGE,
+                },
+            )
+        except NotFoundError:  # past the last page
+            return found
+        tasks = body.get("tasks", []) if isinstance(body, dict) else body or []
+        for task in tasks:
+            sample_id = (task.get("data") or {}).get(SAMPLE_ID)
+            if sample_id is not None:
+                found.setdefault(sample_id, []).append(task["id"])
+        if len(tasks) < _TASKS_PAGE:
+            return found
+        page += 1
 
 
 def _batches(tasks: Iterable[dict]) -> Iterator[list[dict]]:

@@ -15,6 +15,8 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from .geometry import RegionError, points_in_percent
+
 IMAGE_TAG = "image"
 """Name of the ``<Image>`` object tag and of the task data key holding the media URL."""
 
@@ -75,10 +77,6 @@ class Problem:
     from_name: str | None = None
 
 
-class RegionError(ValueError):
-    """A region whose content does not fit its control; skipped with a Problem."""
-
-
 def make_result(
     field: FieldSchema,
     frame: Frame,
@@ -104,9 +102,19 @@ def make_result(
         "original_height": frame.height,
         "image_rotation": 0,
     }
-    if score is not None:
+    if is_finite_number(score):
         result["score"] = score
     return result
+
+
+def is_finite_number(value: Any) -> bool:
+    """Whether ``value`` is a number JSON can carry (not NaN, not infinite).
+
+    Example:
+        >>> is_finite_number(0.5), is_finite_number(float("nan")), is_finite_number(None)
+        (True, False, False)
+    """
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def part_region_id(label_id: str, part: int) -> str:
@@ -162,49 +170,40 @@ def label_id_of(region_id: str, frame: Frame, from_name: str) -> str:
     return derived_label_id(frame, from_name, region_id)
 
 
-def percent(value: Any, name: str, low: float = 0.0, high: float = 100.0) -> float:
-    """Reads a Label Studio percentage, rejecting what no image can hold.
-
-    Values scaled by 100 by mistake, negative sizes, NaN and strings all raise
-    :class:`RegionError` naming the key.
-
-    Example:
-        >>> percent(12.5, "x")
-        12.5
-        >>> percent(1250, "x")
-        Traceback (most recent call last):
-        ...
-        conversions.base.RegionError: x=1250 is outside [0, 100] percent of the image
-    """
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise RegionError(f"{name}={value!r} is not a number")
-    tolerance = 1e-6
-    if not math.isfinite(value) or not low - tolerance <= value <= high + tolerance:
-        raise RegionError(f"{name}={value!r} is outside [{low:g}, {high:g}] percent of the image")
-    return float(value)
-
-
-def from_percent(values: Sequence[float], original: Sequence[float] | None = None) -> list[float]:
-    """Relative coordinates from Label Studio percentages; the original's own
-    floats when the percentages are exactly what they were sent as, so that an
-    untouched label comes back bit for bit.
+def is_sent_value(values: Sequence[Any], original: Sequence[float] | None) -> bool:
+    """Whether percentages from Label Studio are exactly what ``original``
+    (relative) was sent as: the geometry is untouched, whatever it holds
+    (even a label that pokes out of the image), and loads as it was.
 
     Example:
-        >>> from_percent([25.0, 12.5])
-        [0.25, 0.125]
-        >>> from_percent([100 * 0.3], [0.3])
-        [0.3]
+        >>> is_sent_value([100 * 0.3, 100 * 1.02], [0.3, 1.02])
+        True
     """
-    if original is not None and len(original) == len(values):
-        if all(100 * o == v for o, v in zip(original, values)):
-            return list(original)
-    return [v / 100 for v in values]
+    if original is None or len(original) != len(values):
+        return False
+    return all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) and 100 * o == v
+        for o, v in zip(original, values)
+    )
 
 
 def relative_point(point: Any, original: Sequence[float] | None = None) -> list[float]:
-    """A Label Studio ``[x, y]`` in percent as a FiftyOne ``[x, y]`` in [0, 1]."""
-    x, y = point
-    return from_percent([percent(x, "x"), percent(y, "y")], original)
+    """A Label Studio ``[x, y]`` in percent as a FiftyOne ``[x, y]`` in [0, 1]:
+    the original's own floats when the point is exactly as sent, else checked
+    (see :func:`geometry.points_in_percent`) and clipped onto the image.
+
+    Example:
+        >>> relative_point([50.0, 100.02])
+        [0.5, 1.0]
+        >>> relative_point([100 * 1.05, 10.0], [1.05, 0.1])
+        [1.05, 0.1]
+    """
+    if not isinstance(point, (list, tuple)) or len(point) != 2:
+        raise RegionError(f"{point!r} is not an [x, y] point")
+    if is_sent_value(point, original):
+        return list(original)
+    [[x, y]] = points_in_percent([point], "point")
+    return [float(x) / 100, float(y) / 100]
 
 
 def one_label(value: dict, key: str) -> str:
@@ -241,6 +240,32 @@ def is_as_sent(
         if got.get("score") is not None and got.get("score") != expected.get("score"):
             return False
     return True
+
+
+def untouched_parts(
+    results: Sequence[dict],
+    originals: Mapping[str, Any],
+    export: "Export",
+    field: FieldSchema,
+    frame: Frame,
+) -> tuple[dict[str, Any], list[dict]]:
+    """Splits the results of a multi-region family (``<label id>_<part>``
+    region ids) into the labels that came back exactly as sent, and the
+    results left to convert. Untouched labels are recognised before any
+    validation, so a label that pokes out of the image loads as it was.
+    """
+    groups: dict[str | None, list[dict]] = {}
+    for result in results:
+        label_id, _ = split_region_id(str(result.get("id") if isinstance(result, dict) else ""))
+        groups.setdefault(label_id, []).append(result)
+    untouched, rest = {}, []
+    for label_id, group in groups.items():
+        original = originals.get(label_id) if label_id is not None else None
+        if original is not None and is_as_sent(group, original, export, field, frame):
+            untouched[label_id] = original
+        else:
+            rest.extend(group)
+    return untouched, rest
 
 
 def copy_label(label):

@@ -23,6 +23,7 @@ from .base import (
     derived_label_id,
     describe_result,
     is_as_sent,
+    is_finite_number,
     make_result,
     split_region_id,
 )
@@ -94,7 +95,7 @@ def _classification(label_id, choice, score, originals) -> fol.Classification:
     original = originals.get(label_id)
     label = copy_label(original) if original is not None else fol.Classification(id=label_id)
     label.label = choice
-    if score is not None:
+    if is_finite_number(score):
         label.confidence = score
     return label
 

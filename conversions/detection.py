@@ -1,36 +1,54 @@
 """Detections <-> ``RectangleLabels``.
 
 FiftyOne's relative ``[x, y, w, h]`` is Label Studio's percent ``x, y, width,
-height``. Label Studio rotates a rectangle by ``rotation`` degrees (clockwise)
-about its top-left corner ``(x, y)``; FiftyOne has no rotated boxes, so the
-box stays the unrotated one and the angle is the label's ``rotation``
-attribute, in the same degrees, sent back as it came.
+height``. A rotated rectangle keeps its angle in the ``rotation`` attribute
+(degrees, clockwise) and the unrotated box in ``rotated_box`` (rotated about
+its centre), while ``bounding_box`` is the axis-aligned box around it, so
+that FiftyOne draws a box covering what the annotator drew; see
+:mod:`.geometry`. A label with a ``rotation`` but no ``rotated_box`` (as
+FiftyOne's CVAT integration makes them) is its ``bounding_box`` rotated about
+its centre.
+
+Geometry that comes back exactly as it was sent is the label's own, even where
+it pokes out of the image; edited geometry is normalised and clipped to it.
 """
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Any, Mapping
 
 import fiftyone.core.labels as fol
+import numpy as np
 
 from .base import (
     Family,
     FieldSchema,
     Frame,
     Problem,
-    RegionError,
     convert_each,
     copy_label,
     describe_result,
-    from_percent,
     is_as_sent,
+    is_finite_number,
     label_id_of,
     make_result,
     one_label,
-    percent,
+    result_size,
+)
+from .geometry import (
+    RegionError,
+    axis_aligned_box,
+    check_inside,
+    clip_percent,
+    label_studio_rectangle,
+    normalized_rectangle,
+    number,
+    rotated_rectangle,
 )
 
 ROTATION = "rotation"
+ROTATED_BOX = "rotated_box"
+_GEOMETRY = ("x", "y", "width", "height", "rotation")
 
 
 def export_detections(
@@ -38,19 +56,24 @@ def export_detections(
 ) -> tuple[list[dict], list[Problem]]:
     results = []
     for label in labels:
-        x, y, w, h = label.bounding_box
-        value = {
-            "x": 100 * x,
-            "y": 100 * y,
-            "width": 100 * w,
-            "height": 100 * h,
-            "rotation": label.get_attribute_value(ROTATION, 0) or 0,
-            "rectanglelabels": [label.label],
-        }
+        value = dict(zip(_GEOMETRY, rectangle_of(label, frame)))
+        value["rectanglelabels"] = [label.label]
         results.append(
             make_result(field, frame, "rectanglelabels", value, label.id, label.confidence)
         )
     return results, []
+
+
+def rectangle_of(label: Any, frame: Frame) -> tuple[float, float, float, float, float]:
+    """Label Studio's ``(x, y, width, height, rotation)`` of a detection."""
+    rotation = label.get_attribute_value(ROTATION, None)
+    if not is_finite_number(rotation) or rotation == 0:
+        x, y, w, h = label.bounding_box
+        return 100 * x, 100 * y, 100 * w, 100 * h, 0
+    box = label.get_attribute_value(ROTATED_BOX, None)
+    if not (isinstance(box, (list, tuple)) and len(box) == 4 and all(map(is_finite_number, box))):
+        box = label.bounding_box
+    return (*label_studio_rectangle(box, rotation, (frame.width, frame.height)), rotation)
 
 
 def load_detections(
@@ -65,32 +88,59 @@ def load_detections(
         if original is not None and is_as_sent([result], original, export_detections, field, frame):
             return original
         value = result["value"]
-        rotation = value.get("rotation", 0)
-        if isinstance(rotation, bool) or not isinstance(rotation, (int, float)):
-            raise RegionError(f"rotation={rotation!r} is not a number")
-        x, y = percent(value["x"], "x"), percent(value["y"], "y")
-        width = percent(value["width"], "width")
-        height = percent(value["height"], "height")
-        if width <= 0 or height <= 0:
-            raise RegionError(f"empty rectangle: width={width}, height={height}")
-        if rotation == 0:
-            percent(x + width, "x + width")
-            percent(y + height, "y + height")
-
         label = copy_label(original) if original is not None else fol.Detection(id=label_id)
         label.label = one_label(value, "rectanglelabels")
-        label.bounding_box = from_percent(
-            [x, y, width, height], original.bounding_box if original is not None else None
-        )
-        if rotation or label.has_attribute(ROTATION):
-            label.set_attribute_value(ROTATION, rotation)
-        if result.get("score") is not None:
+        sent = rectangle_of(original, frame) if original is not None else None
+        if sent is None or not _same_geometry(value, sent):
+            _set_geometry(label, value, result_size(result, frame), sent)
+        if is_finite_number(result.get("score")):
             label.confidence = result["score"]
         return label
 
     problems: list[Problem] = []
     labels = convert_each(results, convert, describe_result, problems)
     return {label.id: label for label in labels}, problems
+
+
+def _same_geometry(value: dict, sent: tuple) -> bool:
+    """Whether the rectangle is exactly as it was sent (its class or score may differ)."""
+    return [value.get(key, 0 if key == "rotation" else None) for key in _GEOMETRY] == list(sent)
+
+
+def _set_geometry(label: fol.Detection, value: dict, size: tuple[int, int], sent) -> None:
+    """The rectangle as the annotator drew it: negative sizes normalised,
+    overshoot clipped, a rotated one as its covering box plus ``rotated_box``;
+    of a box that was axis-aligned and stays so, what was not changed keeps
+    its own float (a box moved keeps its size bit for bit)."""
+    x, y, width, height = (number(value[key], key) for key in _GEOMETRY[:4])
+    rotation = number(value.get("rotation", 0), "rotation")
+    x, y, width, height = normalized_rectangle(x, y, width, height, rotation, size)
+    if width == 0 or height == 0:
+        raise RegionError(f"empty rectangle: width={width:g}, height={height:g}")
+    if rotation % 360 == 0:
+        for name, edge in (
+            ("x", x),
+            ("y", y),
+            ("x + width", x + width),
+            ("y + height", y + height),
+        ):
+            check_inside(edge, name)
+        box = axis_aligned_box((x, y), (x + width, y + height))
+        if sent is not None and sent[4] == 0:
+            edges = np.array([x, y, x + width, y + height])
+            inside = clip_percent(edges) == edges
+            unclipped = (inside[0], inside[1], inside[0] & inside[2], inside[1] & inside[3])
+            for i, (drawn, before) in enumerate(zip((x, y, width, height), sent)):
+                if drawn == before and unclipped[i]:
+                    box[i] = label.bounding_box[i]
+        label.bounding_box = box
+        if label.has_attribute(ROTATION):
+            label[ROTATION] = rotation
+        if label.has_attribute(ROTATED_BOX):
+            label[ROTATED_BOX] = None
+        return
+    label.bounding_box, label[ROTATED_BOX] = rotated_rectangle(x, y, width, height, rotation, size)
+    label[ROTATION] = rotation
 
 
 DETECTIONS = Family(

@@ -24,6 +24,7 @@ from .base import (
     convert_each,
     copy_label,
     describe_result,
+    is_finite_number,
     label_id_of,
     make_result,
     one_label,
@@ -69,7 +70,11 @@ def load_instances(
         untouched = original is not None and np.array_equal(
             render_instance(original, width, height), mask
         )
-        if untouched and name == original.label and score in (None, original.confidence):
+        if (
+            untouched
+            and name == original.label
+            and (not is_finite_number(score) or score == original.confidence)
+        ):
             return original
         label = copy_label(original) if original is not None else fol.Detection(id=label_id)
         if not untouched:
@@ -78,7 +83,7 @@ def load_instances(
             )
             label.bounding_box, label.mask = _box_and_crop(mask, dtype)
         label.label = name
-        if score is not None:
+        if is_finite_number(score):
             label.confidence = score
         return label
 

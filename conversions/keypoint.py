@@ -23,13 +23,14 @@ from .base import (
     convert_each,
     copy_label,
     describe_result,
-    is_as_sent,
+    is_finite_number,
     make_result,
     one_label,
     part_region_id,
     regroup,
     relative_point,
     split_region_id,
+    untouched_parts,
 )
 
 POINT_WIDTH = 0.5
@@ -54,8 +55,6 @@ def export_keypoints(
                 "keypointlabels": [label.label],
             }
             score = confidence[i] if i < len(confidence) else None
-            if score is not None and math.isnan(score):
-                score = None
             results.append(
                 make_result(
                     field, frame, "keypointlabels", value, part_region_id(label.id, i), score
@@ -79,15 +78,9 @@ def load_keypoints(
         return Part(label_id, one_label(value, "keypointlabels"), index, result, point)
 
     problems: list[Problem] = []
+    loaded, results = untouched_parts(results, originals, export_keypoints, field, frame)
     parts = convert_each(results, convert, describe_result, problems)
-    loaded: dict[str, fol.Keypoint] = {}
     for label_id, original, label, members in regroup(parts, frame, field.name, originals):
-        results_of_label = [part.result for part in members]
-        if original is not None and is_as_sent(
-            results_of_label, original, export_keypoints, field, frame
-        ):
-            loaded[label_id] = original
-            continue
         indices = [i if part.index is None else part.index for i, part in enumerate(members)]
         size = max(len(original.points) if original is not None else 0, max(indices) + 1)
         keypoint = copy_label(original) if original is not None else fol.Keypoint(id=label_id)
@@ -96,7 +89,11 @@ def load_keypoints(
         for i, part in zip(indices, members):
             points[i] = part.geometry
         keypoint.points = points
-        scores = {i: p.result["score"] for i, p in zip(indices, members) if "score" in p.result}
+        scores = {
+            i: p.result["score"]
+            for i, p in zip(indices, members)
+            if is_finite_number(p.result.get("score"))
+        }
         if scores:
             confidence = list(keypoint.confidence or [])
             confidence += [math.nan] * (size - len(confidence))

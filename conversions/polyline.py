@@ -23,13 +23,14 @@ from .base import (
     copy_label,
     derived_label_id,
     describe_result,
-    is_as_sent,
+    is_finite_number,
     make_result,
     one_label,
     part_region_id,
     regroup,
     relative_point,
     split_region_id,
+    untouched_parts,
 )
 
 
@@ -113,6 +114,7 @@ def load_polylines(
 def _load(results, field, frame, originals, labels_key, read, export):
     filled = export is export_polygons
     problems: list[Problem] = []
+    loaded, results = untouched_parts(results, originals, export, field, frame)
 
     def convert(result: dict) -> Part:
         region_id = str(result["id"])
@@ -131,12 +133,7 @@ def _load(results, field, frame, originals, labels_key, read, export):
         return Part(label_id, one_label(result["value"], labels_key), index, result, geometry)
 
     parts = convert_each(results, convert, describe_result, problems)
-    loaded: dict[str, fol.Polyline] = {}
     for label_id, original, label, members in regroup(parts, frame, field.name, originals):
-        results_of_label = [part.result for part in members]
-        if original is not None and is_as_sent(results_of_label, original, export, field, frame):
-            loaded[label_id] = original
-            continue
         if original is None:
             polyline = fol.Polyline(id=label_id, filled=filled, closed=filled)
         else:
@@ -145,7 +142,7 @@ def _load(results, field, frame, originals, labels_key, read, export):
         polyline.points = [part.geometry[0] for part in members]
         if not filled:
             polyline.closed = any(part.geometry[1] for part in members)
-        scores = [part.result["score"] for part in members if part.result.get("score") is not None]
+        scores = [p.result["score"] for p in members if is_finite_number(p.result.get("score"))]
         if scores:
             polyline.confidence = scores[0]
         loaded[label_id] = polyline
@@ -187,4 +184,6 @@ POLYLINES = Family(
     anno_type="polylines",
     export=export_polylines,
     load=load_polylines,
+    # without it, the editor saves an accepted closed line as open
+    tag_attributes=lambda field: {"closable": "true"},
 )

@@ -39,10 +39,8 @@ def encode_rle(values: np.ndarray) -> list[int]:
     an empty array, on which the SDK fails, gives the header alone.
 
     Example:
-        ```python
-        encode_rle(np.array([0, 0, 0, 255], dtype=np.uint8))
-        # [0, 0, 0, 4, 57, 27, 252, 64, 0, 127, 128]
-        ```
+        >>> encode_rle(np.array([0, 0, 0, 255], dtype=np.uint8))
+        [0, 0, 0, 4, 57, 27, 252, 64, 0, 127, 128]
     """
     values = _as_uint8(values, "values")
     starts = _run_starts(values)
@@ -57,10 +55,8 @@ def decode_rle(rle: Sequence[int] | bytes | np.ndarray) -> np.ndarray:
     ``ValueError`` for truncated or corrupt data.
 
     Example:
-        ```python
-        decode_rle([0, 0, 0, 4, 57, 27, 252, 64, 0, 127, 128])
-        # array([  0,   0,   0, 255], dtype=uint8)
-        ```
+        >>> decode_rle([0, 0, 0, 4, 57, 27, 252, 64, 0, 127, 128]).tolist()
+        [0, 0, 0, 255]
     """
     data = _as_uint8(rle, "rle")
     num, word_size, sizes = _read_header(data)
@@ -110,11 +106,11 @@ def mask_to_rle(mask: np.ndarray) -> list[int]:
     ``brush.mask2rle(mask.astype(np.uint8) * 255)``.
 
     Example:
-        ```python
-        mask = np.zeros((1080, 1920), dtype=bool)
-        mask[100:200, 300:500] = True
-        rle = mask_to_rle(mask)
-        ```
+        >>> mask = np.zeros((1080, 1920), dtype=bool)
+        >>> mask[100:200, 300:500] = True
+        >>> rle = mask_to_rle(mask)
+        >>> np.array_equal(rle_to_mask(rle, 1080, 1920), mask)
+        True
     """
     mask = np.asarray(mask)
     if mask.ndim != 2:
@@ -134,11 +130,9 @@ def rle_to_mask(rle: Sequence[int] | bytes | np.ndarray, height: int, width: int
     stroke edges, and a pixel at least half covered belongs to the mask.
 
     Example:
-        ```python
-        mask = rle_to_mask(result["value"]["rle"], 1080, 1920)
-        mask.shape, mask.dtype
-        # ((1080, 1920), dtype('bool'))
-        ```
+        >>> mask = rle_to_mask(mask_to_rle(np.eye(4, dtype=bool)), 4, 4)
+        >>> mask.shape, mask.dtype.name, int(mask.sum())
+        ((4, 4), 'bool', 4)
     """
     values = decode_rle(rle)
     if values.size != height * width * 4:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from label_studio_sdk.label_interface import LabelInterface
 
@@ -35,6 +35,13 @@ FAMILIES: dict[str, Family] = {
 LABEL_TYPES = (*FAMILIES, "scalar")
 
 SCALAR_TYPES = ("int", "float", "str", "bool")
+
+RESERVED_FIELDS = frozenset(
+    {"id", "filepath", "tags", "metadata", "created_at", "last_modified_at", IMAGE_TAG}
+)
+"""Fields that cannot hold labels (``image`` names the image in the labeling config)."""
+
+NEEDS_CLASSES = frozenset(LABEL_TYPES) - {"scalar", "segmentation"}
 
 _BY_RESULT_TYPE: dict[str, tuple[str, Family]] = {
     "choices": ("classifications", CLASSIFICATIONS),
@@ -70,6 +77,64 @@ def family_of_result(result_type: str, name: str) -> FieldSchema | None:
     return None
 
 
+def schema_problem(
+    label_schema: Any, existing: Mapping[str, Sequence[str] | None] | None = None
+) -> str | None:
+    """What is wrong with a label schema, naming the field and the fix; None
+    when it can be annotated. The one check of a schema, for the Python API
+    and the forms alike.
+
+    Args:
+        label_schema: ``{field: {"type", "classes", "mask_targets", "attributes"}}``
+        existing: ``{field: the label types it can hold, or None}`` for the
+            fields the samples have (from :func:`backend.label_fields.existing_fields`);
+            the others are new. None when every field has its type already
+            (a schema FiftyOne's ``annotate()`` built).
+
+    Example:
+        >>> schema_problem({"gt": {"type": "detections"}}, existing={})
+        "label_schema['gt']: a new detections field needs classes"
+        >>> schema_problem({"gt": {"type": "detections"}}, existing={"gt": ["detections", "instances"]}) is None
+        True
+    """
+    if not label_schema:
+        return "label_schema: choose at least one field to annotate"
+    if not isinstance(label_schema, Mapping):
+        return "label_schema must be a dict of {field: {type, classes, ...}}"
+    for name, info in label_schema.items():
+        if not isinstance(info, Mapping):
+            return f"label_schema['{name}'] must be a dict like {{'type': ..., 'classes': [...]}}"
+        if name in RESERVED_FIELDS or not isinstance(name, str) or not name:
+            return f"label_schema: '{name}' cannot hold labels; choose another field name"
+        label_type = info.get("type")
+        if label_type is not None and label_type not in LABEL_TYPES:
+            return (
+                f"label_schema['{name}']: type {label_type!r} is not one of the supported "
+                f"types: {', '.join(LABEL_TYPES)}"
+            )
+        classes = info.get("classes")
+        if classes is not None and not isinstance(classes, (list, tuple)):
+            return f"label_schema['{name}']: classes must be a list of class names"
+        if existing is None:
+            if label_type is None:
+                return f"label_schema['{name}']: give its type"
+            continue
+        if name not in existing:
+            if label_type is None:
+                return f"label_schema['{name}']: the field does not exist; give its type (and classes) to create it"
+            if label_type in NEEDS_CLASSES and not classes:
+                return f"label_schema['{name}']: a new {label_type} field needs classes"
+            if label_type == "segmentation" and not info.get("mask_targets"):
+                return f"label_schema['{name}']: a new segmentation field needs mask_targets"
+            continue
+        allowed = existing[name]
+        if allowed is None:
+            return f"label_schema['{name}']: the field holds values Label Studio cannot annotate; choose another field"
+        if label_type is not None and label_type not in allowed:
+            return f"label_schema['{name}']: the field holds {' or '.join(allowed)} labels, not {label_type}; change the type or the field"
+    return None
+
+
 def field_schemas(
     label_schema: Mapping[str, Mapping[str, Any]], scalar_types: Mapping[str, str] | None = None
 ) -> list[FieldSchema]:
@@ -87,20 +152,13 @@ def field_schemas(
         >>> field_schemas({"gt": {"type": "detections", "classes": ["cat", {"classes": ["dog"]}]}})[0].classes
         ('cat', 'dog')
     """
+    problem = schema_problem(label_schema)
+    if problem:
+        raise ValueError(problem)
     scalar_types = scalar_types or {}
     fields = []
     for name, info in label_schema.items():
-        if name == IMAGE_TAG:
-            raise ValueError(
-                f"label field '{IMAGE_TAG}' has the name of the image in the labeling "
-                "config; load it into another field name"
-            )
-        label_type = info.get("type")
-        if label_type not in LABEL_TYPES:
-            raise ValueError(
-                f"label field '{name}' has type {label_type!r}; supported types are "
-                f"{', '.join(LABEL_TYPES)}"
-            )
+        label_type = info["type"]
         raw_classes = _flatten_classes(info.get("classes") or [])
         scalar_type = None
         if label_type == "scalar":

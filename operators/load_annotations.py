@@ -9,10 +9,9 @@ import fiftyone.utils.annotations as foua
 
 from ..backend import run_lock
 from ..backend.client import LabelStudioError
-from ..backend.runs import results_with, run_meta, runs_progress
+from ..backend.load import UNEXPECTED, load_annotations
+from ..backend.runs import run_meta, runs_progress
 from . import common
-
-UNEXPECTED = ("keep", "ignore", "return")
 
 
 class LoadAnnotations(foo.Operator):
@@ -38,12 +37,13 @@ class LoadAnnotations(foo.Operator):
         return types.Property(inputs, view=types.View(label="Load Label Studio annotations"))
 
     def execute(self, ctx):
+        common.check_no_stored_key(ctx)
         params = ctx.params
         anno_key = params["anno_key"]
         creds = common.credentials(ctx)
-        results_with(ctx.dataset, anno_key, creds)  # caches the run with these credentials
         with common.progress_of(ctx):
-            unexpected = ctx.dataset.load_annotations(
+            report = load_annotations(
+                ctx.dataset,
                 anno_key,
                 dest_field=params.get("dest_field") or None,
                 unexpected=params.get("unexpected") or "keep",
@@ -53,7 +53,7 @@ class LoadAnnotations(foo.Operator):
             )
         if not ctx.delegated:
             ctx.ops.reload_dataset()
-        report = dict(run_meta(ctx.dataset, anno_key).get("last_load") or {})
+        unexpected = report.pop("unexpected_labels", None)
         report["anno_key"] = anno_key
         if unexpected:
             report["unexpected_labels"] = {
@@ -80,7 +80,11 @@ class LoadAnnotations(foo.Operator):
 
 def load_form(ctx, inputs) -> bool:
     creds = common.connection(ctx, inputs)
-    status = _status_texts(ctx, creds) if creds else {}
+    status = (
+        common.memo(("status", ctx.dataset.name, creds.url), lambda: _status_texts(ctx, creds))
+        if creds
+        else {}
+    )
     anno_key = common.run_key(ctx, inputs, with_status=status)
     if anno_key is None:
         return False
@@ -92,15 +96,23 @@ def load_form(ctx, inputs) -> bool:
     _dest_field(ctx, inputs, schema)
     choices = types.DropdownView()
     choices.add_choice(
-        "keep", label="keep", description="Keep them in a field named after their type"
+        "keep",
+        label="Keep them in a new field",
+        description="e.g. polygons drawn with a control that was for boxes go into a field 'polylines'",
     )
-    choices.add_choice("ignore", label="ignore", description="Skip them")
-    choices.add_choice("return", label="return", description="Return them in the result, unloaded")
+    choices.add_choice("ignore", label="Leave them out", description="They are not loaded")
+    choices.add_choice(
+        "return", label="Only count them", description="The result lists them; nothing is loaded"
+    )
     inputs.enum(
         "unexpected",
         list(UNEXPECTED),
         default="keep",
-        label="Labels that fit no field of the run",
+        label="Labels of another kind than their field's",
+        description=(
+            "Only where the project's labeling config was changed in Label Studio so that a "
+            "field's control draws another kind of label"
+        ),
         view=choices,
     )
     inputs.bool(
@@ -109,8 +121,10 @@ def load_form(ctx, inputs) -> bool:
         label="Delete the Label Studio project after loading",
         view=types.CheckboxView(),
     )
-    common.delegate_input(ctx, inputs, run_meta(ctx.dataset, anno_key).get("num_tasks") or 0)
-    return creds is not None
+    size = run_meta(ctx.dataset, anno_key).get("num_tasks") or 0
+    common.delegate_input(ctx, inputs, size)
+    stored_key = common.refuse_key_when_delegated(ctx, inputs, size)
+    return creds is not None and not stored_key
 
 
 def _status_texts(ctx, creds) -> dict[str, str]:

@@ -78,6 +78,7 @@ class ManageRuns(foo.Operator):
                 "open_project",
                 label="Open the project in Label Studio",
                 href=results["project_url"],
+                **common.NEW_TAB,
             )
         for name, value in results.items():  # the returned dict has no "result" key
             if isinstance(value, (dict, list)):
@@ -157,7 +158,10 @@ def manage_form(ctx, inputs) -> bool:
         )
     elif action == "open_editor":
         inputs.btn(
-            "open", label="Open the project in Label Studio", href=_project_url(dataset, anno_key)
+            "open",
+            label="Open the project in Label Studio",
+            href=_project_url(dataset, anno_key),
+            **common.NEW_TAB,
         )
     return True
 

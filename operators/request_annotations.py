@@ -5,22 +5,20 @@ pre-annotations, to a new Label Studio project. A thin form over
 from __future__ import annotations
 
 import json
+import os
 
-import fiftyone.core.fields as fof
 import fiftyone.operators as foo
 import fiftyone.operators.types as types
-import fiftyone.utils.annotations as foua
 
 from ..backend.annotation_backend import LabelStudioBackendConfig
 from ..backend.client import LabelStudioError
-from ..backend.media import MEDIA_MODES, LocalFiles, check_files_exist, plan_media
+from ..backend.label_fields import existing_fields, supported_fields
+from ..backend.media import MEDIA_MODES, LocalFiles, check_files_exist, is_url, plan_media
 from ..backend.projects import TITLE_LIMIT, default_title
 from ..backend.tasks import EXISTING_LABELS
 from ..conversions import LABEL_TYPES
+from ..conversions.schema import schema_problem
 from . import common
-
-_NEEDS_CLASSES = set(LABEL_TYPES) - {"scalar", "segmentation"}
-_RESERVED = {"id", "filepath", "tags", "metadata", "created_at", "last_modified_at", "image"}
 
 
 class RequestAnnotations(foo.Operator):
@@ -45,6 +43,7 @@ class RequestAnnotations(foo.Operator):
         return types.Property(inputs, view=types.View(label="Request Label Studio annotations"))
 
     def execute(self, ctx):
+        common.check_no_stored_key(ctx)
         request = parse_request(ctx)
         creds = common.credentials(ctx)
         with common.progress_of(ctx):
@@ -73,7 +72,12 @@ class RequestAnnotations(foo.Operator):
         outputs.str("media_mode", label="Media")
         url = (ctx.results or {}).get("project_url")
         if url:
-            outputs.btn("open_project", label="Open the project in Label Studio", href=url)
+            outputs.btn(
+                "open_project",
+                label="Open the project in Label Studio",
+                href=url,
+                **common.NEW_TAB,
+            )
         return types.Property(outputs, view=types.View(label="Annotation run created"))
 
 
@@ -105,7 +109,8 @@ def request_form(ctx, inputs) -> bool:
         prop.error_message = f"project_name has {len(name)} characters; Label Studio allows {TITLE_LIMIT}: shorten it"
     inputs.bool("launch_editor", default=False, label="Open the project when it is created")
     common.delegate_input(ctx, inputs, len(view))
-    return bool(creds and anno_key and schema)
+    stored_key = common.refuse_key_when_delegated(ctx, inputs, len(view))
+    return bool(creds and anno_key and schema and not stored_key)
 
 
 def parse_request(ctx) -> dict:
@@ -162,7 +167,7 @@ def _label_schema(ctx, inputs, view) -> dict | None:
         else:
             _schema_builder(ctx, inputs, view)
     schema, problem = _schema_from_params(params)
-    problem = problem or schema_problem(schema, view)
+    problem = problem or schema_problem(schema, existing_fields(view, schema or {}))
     if problem:
         common.invalid(inputs, "label_schema", problem)
         return None
@@ -170,7 +175,7 @@ def _label_schema(ctx, inputs, view) -> dict | None:
 
 
 def _schema_builder(ctx, inputs, view) -> None:
-    existing = supported_fields(view)
+    existing = common.memo(("fields", common.view_key(view)), lambda: supported_fields(view))
     choices = types.AutocompleteView()
     for name, (label_type, classes) in existing.items():
         shown = ", ".join(classes[:8]) + (" ..." if len(classes) > 8 else "")
@@ -231,88 +236,6 @@ def _schema_from_params(params) -> tuple[dict | None, str | None]:
     return (schema or None), None
 
 
-def schema_problem(schema, view) -> str | None:
-    """What is wrong with a label schema for this view, naming the field and
-    the fix; None when FiftyOne's ``annotate()`` can take it."""
-    if not schema:
-        return "label_schema: choose at least one field to annotate"
-    if not isinstance(schema, dict):
-        return "label_schema must be a dict of {field: {type, classes, ...}}"
-    for name, info in schema.items():
-        if not isinstance(info, dict):
-            return f"label_schema['{name}'] must be a dict like {{'type': ..., 'classes': [...]}}"
-        if name in _RESERVED or not isinstance(name, str) or not name:
-            return f"label_schema: '{name}' cannot hold labels; choose another field name"
-        label_type = info.get("type")
-        if label_type is not None and label_type not in LABEL_TYPES:
-            return f"label_schema['{name}']: type {label_type!r} is not one of {', '.join(LABEL_TYPES)}"
-        classes = info.get("classes")
-        if classes is not None and not isinstance(classes, list):
-            return f"label_schema['{name}']: classes must be a list of class names"
-        field = view.get_field(name)
-        if field is None:
-            if label_type is None:
-                return f"label_schema['{name}']: the field does not exist; give its type (and classes) to create it"
-            if label_type in _NEEDS_CLASSES and not classes:
-                return f"label_schema['{name}']: a new {label_type} field needs classes"
-            if label_type == "segmentation" and not info.get("mask_targets"):
-                return f"label_schema['{name}']: a new segmentation field needs mask_targets"
-            continue
-        allowed = existing_types(field)
-        if allowed is None:
-            return f"label_schema['{name}']: the field holds {type(field).__name__} values, which Label Studio cannot annotate"
-        if label_type is not None and label_type not in allowed:
-            return f"label_schema['{name}']: the field holds {' or '.join(allowed)} labels, not {label_type}; change the type or the field"
-    return None
-
-
-def existing_types(field) -> list[str] | None:
-    """The label types an existing field can be annotated as, or None."""
-    if isinstance(field, (fof.IntField, fof.FloatField, fof.StringField, fof.BooleanField)):
-        return ["scalar"]
-    if not isinstance(field, fof.EmbeddedDocumentField):
-        return None
-    for label_type, types_ in _TYPES_BY_DOCUMENT.items():
-        if issubclass(field.document_type, label_type):
-            return types_
-    return None
-
-
-_TYPES_BY_DOCUMENT = {
-    foua._LABEL_TYPES_MAP["detection"]: ["detection", "instance"],
-    foua._LABEL_TYPES_MAP["detections"]: ["detections", "instances"],
-    foua._LABEL_TYPES_MAP["polyline"]: ["polygon", "polyline"],
-    foua._LABEL_TYPES_MAP["polylines"]: ["polygons", "polylines"],
-    foua._LABEL_TYPES_MAP["classification"]: ["classification"],
-    foua._LABEL_TYPES_MAP["classifications"]: ["classifications"],
-    foua._LABEL_TYPES_MAP["keypoint"]: ["keypoint"],
-    foua._LABEL_TYPES_MAP["keypoints"]: ["keypoints"],
-    foua._LABEL_TYPES_MAP["segmentation"]: ["segmentation"],
-}
-
-
-def supported_fields(view) -> dict[str, tuple[str, list[str]]]:
-    """Existing fields Label Studio can annotate: ``{field: (type, classes)}``,
-    classes as observed (or the dataset's ``classes`` / mask targets)."""
-    found = {}
-    for name, field in view.get_field_schema().items():
-        allowed = existing_types(field)
-        if allowed is None or name in _RESERVED:
-            continue
-        if allowed == ["segmentation"]:
-            targets = view.mask_targets.get(name) or view.default_mask_targets or {}
-            found[name] = ("segmentation", [str(v) for v in targets.values()])
-        elif allowed == ["scalar"]:
-            found[name] = ("scalar", [])
-        else:
-            classes = view.classes.get(name) or view.default_classes
-            if not classes:
-                _, path = view._get_label_field_path(name, "label")
-                classes = [c for c in view.distinct(path) if c is not None]
-            found[name] = (allowed[0], list(classes))
-    return found
-
-
 def _media(ctx, inputs, view) -> None:
     inputs.enum(
         "media",
@@ -330,15 +253,38 @@ def _media(ctx, inputs, view) -> None:
     media_fields = ctx.dataset.app_config.media_fields
     if len(media_fields) > 1:
         inputs.enum("media_field", media_fields, default="filepath", label="Media field")
+    mode, local_files = ctx.params.get("media") or "auto", LocalFiles.from_environment()
     try:
         paths = view.values(media_field)
-        check_files_exist(paths)
-        plan = plan_media(paths, ctx.params.get("media") or "auto", LocalFiles.from_environment())
-    except (ValueError, LabelStudioError) as error:
-        name = "media" if "media=" in str(error) else "media_field"
-        common.invalid(inputs, "media", f"{name}: {error}")
+    except ValueError as error:
+        common.invalid(inputs, "media", f"media_field: {error}")
+        return
+    # statting (and opening) every file once per change of the media, not per keystroke
+    plan = common.memo(
+        ("media", hash(tuple(paths)), _folders_state(paths), mode, local_files),
+        lambda: _media_plan(paths, mode, local_files),
+    )
+    if isinstance(plan, str):
+        common.invalid(inputs, "media", plan)
         return
     inputs.view("media_plan", types.Notice(label=f"Media: {plan.mode}: {plan.reason}"))
+
+
+def _folders_state(paths) -> tuple:
+    """The modification times of the folders holding the media: a file added
+    or removed there changes them."""
+    folders = sorted({os.path.dirname(p) for p in paths if not is_url(p)})
+    return tuple(os.stat(f).st_mtime_ns if os.path.isdir(f) else None for f in folders)
+
+
+def _media_plan(paths, mode, local_files):
+    """How the media will go, or what is wrong with them (a message)."""
+    try:
+        check_files_exist(paths)
+        return plan_media(paths, mode, local_files)
+    except (ValueError, LabelStudioError) as error:
+        name = "media" if "media=" in str(error) else "media_field"
+        return f"{name}: {error}"
 
 
 def _radio(**choices) -> types.RadioGroup:

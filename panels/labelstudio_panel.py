@@ -1,11 +1,15 @@
 """The "Label Studio" panel: the connection, and one row per annotation run
 of this plugin on the dataset with its progress and the operators' actions.
 
-It only reads: the status of all runs comes from ``runs_progress`` (one
-request), and every action opens (or runs) one of the plugin's operators.
+It only reads: the connection and the status of all runs (``runs_progress``,
+one request) are read when the panel opens, when asked (Refresh), and after
+an action, and kept in the panel's state between renders; every action opens
+(or runs) one of the plugin's operators.
 """
 
 from __future__ import annotations
+
+from datetime import datetime, timezone
 
 import fiftyone.operators as foo
 import fiftyone.operators.types as types
@@ -20,6 +24,7 @@ from ..backend.runs import (
     run_meta,
     runs_progress,
 )
+from ..operators.common import NEW_TAB
 
 URI = "@annotate/labelstudio/"
 
@@ -45,13 +50,14 @@ class LabelStudioPanel(foo.Panel):
     # -- events: each one re-renders the panel, which reads everything afresh --
 
     def on_load(self, ctx):
-        pass
+        self.refresh(ctx)
 
     def on_change_dataset(self, ctx):
-        pass
+        self.refresh(ctx)
 
     def refresh(self, ctx):
-        pass
+        """Reads the connection and every run's progress from the server."""
+        ctx.panel.set_state("server", read_server(ctx))
 
     def request(self, ctx):
         ctx.prompt(URI + "request_annotations", on_success=self.refresh)
@@ -81,10 +87,10 @@ class LabelStudioPanel(foo.Panel):
 
     def render(self, ctx):
         panel = types.Object()
-        creds = Credentials.resolve({}, ctx.secrets)
-        connected = _connection(panel, creds)
+        server = ctx.panel.get_state("server") or {}
+        _connection(panel, server)
         keys = plugin_runs(ctx.dataset) if ctx.dataset is not None else []
-        status = _status(panel, ctx.dataset, creds) if connected and keys else None
+        status = server.get("status") if server.get("connected") else None
 
         bar = panel.h_stack("toolbar", align_x="left", gap=1)
         bar.btn(
@@ -95,6 +101,8 @@ class LabelStudioPanel(foo.Panel):
             on_click=self.request,
         )
         bar.btn("refresh_all", label="Refresh", icon="refresh", on_click=self.refresh)
+        if server.get("read_at"):
+            bar.md(f"progress as of {server['read_at']} UTC", name="read_at")
 
         if not keys:
             panel.md(
@@ -124,7 +132,7 @@ class LabelStudioPanel(foo.Panel):
         row.md(
             f"**{key}** · created {created:%Y-%m-%d %H:%M} UTC · "
             + (f"[project {meta['project_id']}]({url})" if url else "no project yet")
-            + f" · last loaded {loaded.replace('T', ' ')[:16] if loaded else 'never'}",
+            + f" · last loaded {loaded.replace('T', ' ')[:16] + ' UTC' if loaded else 'never'}",
             name="summary",
         )
 
@@ -153,7 +161,7 @@ class LabelStudioPanel(foo.Panel):
         )
         work.btn("refresh", label="Refresh", icon="refresh", on_click=self.refresh, params=params)
         if url:
-            work.btn("open", label="Open in Label Studio", icon="open_in_new", href=url)
+            work.btn("open", label="Open in Label Studio", icon="open_in_new", href=url, **NEW_TAB)
         manage = row.h_stack("manage", align_x="left", gap=1)
         manage.btn(
             "view", label="Load view", icon="filter_list", on_click=self.load_view, params=params
@@ -162,8 +170,11 @@ class LabelStudioPanel(foo.Panel):
         manage.btn("delete", label="Delete", icon="delete", on_click=self.delete, params=params)
 
 
-def _connection(panel, creds) -> bool:
-    """The server, version and user; or what is wrong and how to fix it."""
+def read_server(ctx) -> dict:
+    """The connection and every run's progress, JSON-able for the panel's state:
+    ``{"connected", "info" or "problem", "status", "status_problem", "read_at"}``."""
+    creds = Credentials.resolve({}, ctx.secrets)
+    server = {"read_at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M")}
     problem = creds.problem()
     if not problem:
         try:
@@ -171,29 +182,38 @@ def _connection(panel, creds) -> bool:
         except LabelStudioError as error:
             problem = str(error)
         else:
-            panel.md(
-                f"Connected to [Label Studio {info.version}]({info.url}) at `{info.url}` "
-                f"as `{info.user}`",
-                name="connection",
+            server.update(connected=True, url=info.url, version=info.version, user=info.user)
+    if problem:
+        return {**server, "connected": False, "problem": problem}
+    if ctx.dataset is not None and plugin_runs(ctx.dataset):
+        try:
+            server["status"] = runs_progress(ctx.dataset, creds)
+        except LabelStudioError as error:
+            server["status_problem"] = str(error)
+    return server
+
+
+def _connection(panel, server) -> None:
+    """The server, version and user; or what is wrong and how to fix it."""
+    if server.get("connected"):
+        panel.md(
+            f"Connected to [Label Studio {server['version']}]({server['url']}) at "
+            f"`{server['url']}` as `{server['user']}`",
+            name="connection",
+        )
+        if server.get("status_problem"):
+            panel.view(
+                "status_error",
+                types.Warning(
+                    label="Cannot read the runs' progress", description=server["status_problem"]
+                ),
             )
-            return True
+        return
+    problem = server.get("problem") or "Not checked yet: click Refresh"
     panel.view(
         "connection", types.Warning(label="Not connected to Label Studio", description=problem)
     )
     panel.md(CONNECT_HELP, name="connection_help")
-    return False
-
-
-def _status(panel, dataset, creds) -> dict | None:
-    """Every run's progress, in one request; None (and a warning) when it fails."""
-    try:
-        return runs_progress(dataset, creds)
-    except LabelStudioError as error:
-        panel.view(
-            "status_error",
-            types.Warning(label="Cannot read the runs' progress", description=str(error)),
-        )
-        return None
 
 
 def _unknown(meta, status) -> str:

@@ -1,39 +1,48 @@
-"""Imports this plugin under the name FiftyOne gives it, in any Python process.
+"""Makes a plugin directory importable as the package ``fiftyone_labelstudio``,
+with the module names version 0.1 recorded in runs mapped onto it.
 
-FiftyOne loads the plugin as ``fiftyone.plugins.orgs.annotate.labelstudio``, and
-an annotation run records its classes by that name and re-imports them wherever
-the run is loaded. Outside the App that name exists only once something made
-it: this finder does, from the plugin directory this file lives in. A ``.pth``
-file written by ``register_backend.py`` installs it at interpreter start; it
-costs nothing until that name is imported.
+Used by the plugin's ``__init__.py`` when FiftyOne loads the plugin (the
+plugin directory wins over a pip-installed copy), and by the ``.pth`` file
+that version 0.1's setup line wrote into environments (it imports this
+module at interpreter start; there a pip-installed copy wins). Standard
+library only, and nothing heavy is imported.
 """
 
+import importlib
 import importlib.abc
-import importlib.machinery
 import importlib.util
 import os
 import sys
 
-PACKAGE = "fiftyone.plugins.orgs.annotate.labelstudio"
+PACKAGE = "fiftyone_labelstudio"
 PLUGIN_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-class PluginFinder(importlib.abc.MetaPathFinder):
-    """Finds the plugin package and the namespace packages above it."""
+class CheckoutFinder(importlib.abc.MetaPathFinder):
+    """Finds the package ``fiftyone_labelstudio`` in the plugin directory;
+    its submodules follow from the package's ``__path__``."""
 
     def find_spec(self, fullname, path=None, target=None):
-        if fullname == PACKAGE:
-            init = os.path.join(PLUGIN_DIR, "__init__.py")
-            return importlib.util.spec_from_file_location(fullname, init)
-        if fullname.startswith("fiftyone.plugins.") and PACKAGE.startswith(fullname + "."):
-            return importlib.machinery.ModuleSpec(fullname, None, is_package=True)
-        return None
+        if fullname != PACKAGE:
+            return None
+        return importlib.util.spec_from_file_location(
+            PACKAGE,
+            os.path.join(PLUGIN_DIR, "__init__.py"),
+            submodule_search_locations=[PLUGIN_DIR],
+        )
 
 
-def install():
-    """Adds the finder to ``sys.meta_path`` once."""
-    if not any(isinstance(finder, PluginFinder) for finder in sys.meta_path):
-        sys.meta_path.append(PluginFinder())
+def install(prefer_checkout=False):
+    """Makes ``fiftyone_labelstudio`` importable from the plugin directory
+    (unless a pip-installed copy is, and ``prefer_checkout`` is False), and
+    version 0.1's module names loadable."""
+    if PACKAGE not in sys.modules and not any(
+        isinstance(finder, CheckoutFinder) for finder in sys.meta_path
+    ):
+        if prefer_checkout or importlib.util.find_spec(PACKAGE) is None:
+            sys.meta_path.insert(0, CheckoutFinder())
+    importlib.import_module(PACKAGE)  # its import maps version 0.1's names
 
 
-install()
+if __name__ == "fiftyone_labelstudio_plugin":  # imported by version 0.1's .pth file
+    install()

@@ -4,10 +4,12 @@
 
 Starts Label Studio (admin@example.com, a password generated once) and the
 FiftyOne App with the plugin, on 127.0.0.1; creates the dataset
-"labelstudio-demo" in FiftyOne's default database; writes ``.demo/env.sh`` for
-Python use; prints the URLs and credentials; stops both servers on Ctrl-C.
-Re-running reuses everything in ``.demo/`` (the dataset, Label Studio's
-projects, the login and the access token). ``--reset`` starts from scratch.
+"labelstudio-demo" in a FiftyOne database of the demo's own (its ``mongod``,
+configs and plugins dir in ``.demo/``: nothing is written in your home);
+writes ``.demo/env.sh`` for Python use; prints the URLs and credentials; stops
+everything on Ctrl-C. Re-running reuses everything in ``.demo/`` (the dataset,
+Label Studio's projects, the login and the access token). ``--reset`` starts
+from scratch.
 """
 
 from __future__ import annotations
@@ -35,7 +37,6 @@ DEMO = os.path.join(ROOT, ".demo")
 LS_DIR = os.path.join(DEMO, "labelstudio")
 MEDIA = os.path.join(DEMO, "media")
 IMAGES = os.path.join(MEDIA, "demo-images")
-PLUGINS = os.path.join(DEMO, "plugins")
 ENV_FILE = os.path.join(DEMO, "env.sh")
 CREDENTIALS = os.path.join(DEMO, "credentials.json")
 PIDS = os.path.join(DEMO, "pids.json")
@@ -109,7 +110,11 @@ def check_previous_run():
     pids = load_json(PIDS)
     if running(pids.get("demo"), "demo.py"):
         raise SystemExit(f"demo: already running (PID {pids['demo']}); stop it with Ctrl-C first")
-    for name, needle in (("app", "fiftyone.server.main"), ("labelstudio", "label-studio")):
+    for name, needle in (
+        ("app", "fiftyone.server.main"),
+        ("labelstudio", "label-studio"),
+        ("mongod", "mongod"),
+    ):
         if running(pids.get(name), needle):
             print(f"Stopping the {name} server a previous demo left running (PID {pids[name]})")
             stop_group(pids[name])
@@ -151,13 +156,8 @@ def prepare_dirs(reset):
     if reset and os.path.isdir(DEMO):
         print(f"Deleting {shown(DEMO)}")
         shutil.rmtree(DEMO)
-    for path in (LS_DIR, IMAGES, os.path.join(PLUGINS, "@annotate")):
+    for path in (LS_DIR, IMAGES):
         os.makedirs(path, exist_ok=True)
-    link = os.path.join(PLUGINS, "@annotate", "labelstudio")
-    if os.path.realpath(link) != ROOT:
-        if os.path.lexists(link):
-            os.remove(link)
-        os.symlink(ROOT, link)
 
 
 def start_label_studio(port):
@@ -187,15 +187,19 @@ def start_label_studio(port):
     return ls, credentials
 
 
+ISOLATION = ("PYTHONPATH",)
+
+
 def write_env(ls, pat):
     env = {
         "FIFTYONE_LABELSTUDIO_URL": ls.url,
         "FIFTYONE_LABELSTUDIO_API_KEY": pat,
         "LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED": "true",
         "LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT": MEDIA,
-        "FIFTYONE_PLUGINS_DIR": PLUGINS,
-        "FIFTYONE_DATABASE_VALIDATION": "false",
         "FIFTYONE_ANNOTATION_DEFAULT_BACKEND": "labelstudio",
+        # the demo's own FiftyOne (servers.isolate_fiftyone): its database
+        # (while the demo runs), configs, plugins dir and the plugin's package
+        **{k: v for k, v in os.environ.items() if k in ISOLATION or k.startswith("FIFTYONE_")},
     }
     lines = [
         "# Written by scripts/demo.py: the demo's Label Studio for FiftyOne and the plugin.",
@@ -262,7 +266,7 @@ FiftyOne + Label Studio demo
   Dataset         "{DATASET}": {len(dataset)} samples; fields {", ".join(fields)}
 
 In the App: press ` (backtick), run "Label Studio: request annotations".
-From Python: source {env_file}, then in .venv/bin/python:
+From Python, while the demo runs (its database stops with it): source {env_file}, then in .venv/bin/python:
   import fiftyone as fo
   dataset = fo.load_dataset("{DATASET}")
   dataset.take(5).annotate("my_run", label_schema={{"ground_truth": {{"type": "detections"}}}}, launch_editor=True)
@@ -280,6 +284,8 @@ def main():
     check_previous_run()
     prepare_dirs(args.reset)
     record_pids()
+    mongod = servers.isolate_fiftyone(DEMO, ROOT)
+    record_pids(mongod=mongod.pid)
     ls = app = None
     try:
         ls, credentials = start_label_studio(args.ls_port)
@@ -307,6 +313,10 @@ def main():
             servers._stop_process(app, timeout=20, group=True)
         if ls is not None:
             ls.stop()
+        database = sys.modules.get("fiftyone.core.odm.database")
+        if database is not None:
+            database._disconnect()  # before mongod stops, or pymongo waits at exit
+        mongod.stop()
         if os.path.exists(PIDS):
             os.remove(PIDS)
         if app is not None or ls is not None:

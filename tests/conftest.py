@@ -1,13 +1,15 @@
-"""Test session set-up: the plugin importable under FiftyOne's name for it.
+"""Test session set-up.
 
 Everything FiftyOne reads is made private to the session here, at import time,
-before any test module imports ``fiftyone``:
+before any test module imports ``fiftyone`` (``servers.isolate_fiftyone``):
 
 - a private ``mongod`` on a free port (``FIFTYONE_DATABASE_URI``): FiftyOne
   otherwise attaches to any FiftyOne database already running on the machine;
-- temporary database dir, annotation config (with this plugin registered as
-  the ``labelstudio`` backend), FiftyOne config and plugins dir (holding only a
-  symlink ``@annotate/labelstudio`` to this checkout).
+- temporary database dir, FiftyOne configs and plugins dir (holding only a
+  symlink ``@annotate/labelstudio`` to this checkout);
+- this checkout importable as ``fiftyone_labelstudio`` (here and in child
+  processes) and the ``labelstudio`` backend through
+  ``FIFTYONE_LABELSTUDIO_CONFIG_CLS``, as users set it up.
 
 At the end: FiftyOne's clients are disconnected, then ``mongod`` is stopped.
 
@@ -25,9 +27,6 @@ import uuid
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "pythonpath"))
-
-import fiftyone_labelstudio_plugin  # noqa: E402,F401  (installs the import hook)
 
 # scripts/servers.py is importable as ``servers`` in tests.
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
@@ -73,6 +72,28 @@ def mongod():
     return MONGOD
 
 
+LABEL_STUDIO_DATABASES = {"": "sqlite", "sqlite": "sqlite", "postgresql": "postgresql"}
+
+
+def _label_studio_database():
+    """``LABEL_STUDIO_DATABASE``: ``sqlite`` (default) or ``postgresql``."""
+    value = os.environ.get("LABEL_STUDIO_DATABASE", "").strip().lower()
+    if value not in LABEL_STUDIO_DATABASES:
+        raise ValueError(
+            f"LABEL_STUDIO_DATABASE={value!r}: use one of "
+            f"{sorted(k for k in LABEL_STUDIO_DATABASES if k)}"
+        )
+    return LABEL_STUDIO_DATABASES[value]
+
+
+def _start_postgres(base):
+    """The session's own PostgreSQL cluster in ``base``."""
+    # PostgreSQL runs as a non-root user when we are root: it must enter the
+    # session's dir (mkdtemp makes it 0700); 0711 lets it pass, not list.
+    os.chmod(SESSION_TMP, 0o711)
+    return servers.start_postgres(base)
+
+
 @pytest.fixture(scope="session")
 def label_studio():
     """A real Label Studio for the session (``servers.LabelStudio``).
@@ -81,17 +102,29 @@ def label_studio():
     is its local-files document root. Legacy tokens are disabled (a new
     organization's default): a test that needs them calls
     ``label_studio.set_legacy_tokens(True)`` and restores ``False``.
+    ``label_studio.database`` is ``"sqlite"`` (default) or ``"postgresql"``
+    (``LABEL_STUDIO_DATABASE=postgresql``: the session starts its own PostgreSQL
+    cluster and stops it after Label Studio).
     If the server cannot start, the tests that use it error (never skip).
     """
+    database = _label_studio_database()
     base = os.path.join(SESSION_TMP, "label-studio")
-    server = servers.start_label_studio(
-        data_dir=os.path.join(base, "data"),
-        document_root=os.path.join(base, "media"),
-    )
+    postgres = None
+    if database == "postgresql":
+        postgres = _start_postgres(os.path.join(SESSION_TMP, "postgres"))
     try:
-        yield server
+        server = servers.start_label_studio(
+            data_dir=os.path.join(base, "data"),
+            document_root=os.path.join(base, "media"),
+            database=postgres,
+        )
+        try:
+            yield server
+        finally:
+            server.stop()
     finally:
-        server.stop()
+        if postgres is not None:
+            postgres.stop()
 
 
 @pytest.fixture

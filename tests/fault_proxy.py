@@ -11,12 +11,19 @@ the server misbehave the way they do in the field, on cue:
   requests without forwarding them (5xx, 429), then recover;
 - ``slow(seconds, path)``: hold matching requests that long before answering;
 - ``cut(after_bytes, path)``: forward, then drop the connection part way
-  through the response.
+  through the response;
+- ``fail_after_forward(status, times, path)``: forward (Label Studio does the
+  work and commits it), then answer ``status`` instead of its response, as a
+  gateway that times out after the server finished;
+- ``rewrite(change, times, path)``: forward, then answer with the response
+  body (JSON) as ``change(body)`` returns it, e.g. an export that is still
+  ``in_progress`` where a server with background jobs answers so.
 """
 
 from __future__ import annotations
 
 import http.client
+import json
 import re
 import socket
 import threading
@@ -44,6 +51,7 @@ class _Fault:
     status: int = 503
     seconds: float = 0.0
     after_bytes: int = 0
+    change: object = None
     hits: int = field(default=0)
 
 
@@ -104,6 +112,19 @@ class FaultProxy:
     def cut(self, after_bytes: int, path: str = ".", times: int = 1) -> None:
         self._add(_Fault("cut", re.compile(path), count=times, after_bytes=after_bytes))
 
+    def fail_after_forward(self, status: int = 502, times: int = 1, path: str = ".") -> None:
+        self._add(_Fault("fail_after", re.compile(path), count=times, status=status))
+
+    def rewrite(self, change, times: int = 1, path: str = ".") -> None:
+        self._add(_Fault("rewrite", re.compile(path), count=times, change=change))
+
+    def hits(self, method: str, path: str = ".") -> int:
+        """How many requests of ``method`` matching ``path`` (a pattern of
+        ``"METHOD /path"``, as the faults take) were received."""
+        pattern = re.compile(path)
+        with self._lock:
+            return sum(1 for m, p in self.requests if m == method and pattern.search(f"{m} {p}"))
+
     def _add(self, fault: _Fault) -> None:
         with self._lock:
             self.faults.append(fault)
@@ -140,12 +161,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else None
         fault = self.owner._fault_for(self.command, self.path)
         if fault is not None and fault.kind == "fail":
-            payload = b'{"detail": "injected fault"}'
-            self.send_response(fault.status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
+            self._answer(fault.status, b'{"detail": "injected fault"}')
             return
         if fault is not None and fault.kind == "slow":
             time.sleep(fault.seconds)
@@ -155,6 +171,11 @@ class _Handler(BaseHTTPRequestHandler):
         response = upstream.getresponse()
         payload = response.read()
         upstream.close()
+        if fault is not None and fault.kind == "fail_after":
+            self._answer(fault.status, b'{"detail": "injected fault after the server answered"}')
+            return
+        if fault is not None and fault.kind == "rewrite":
+            payload = json.dumps(fault.change(json.loads(payload))).encode()
         self.send_response(response.status)
         for name, value in response.getheaders():
             if name.lower() not in _HOP_BY_HOP and name.lower() != "content-length":
@@ -172,6 +193,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
             self.close_connection = True
             self.owner._server_gone()
+
+    def _answer(self, status: int, payload: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _proxy
 

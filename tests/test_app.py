@@ -48,7 +48,7 @@ from app import (
     wait_until,
 )
 from fiftyone.operators.delegated import DelegatedOperationService
-from fiftyone.plugins.orgs.annotate.labelstudio.backend.runs import plugin_runs, run_meta
+from fiftyone_labelstudio.backend.runs import plugin_runs, run_meta
 from PIL import Image
 from playwright.sync_api import expect, sync_playwright
 from test_backend import project_ids

@@ -12,8 +12,8 @@ import fiftyone.core.labels as fol
 import numpy as np
 import pytest
 from annotator import Annotator
-from fiftyone.plugins.orgs.annotate.labelstudio.backend import LabelStudioError
-from fiftyone.plugins.orgs.annotate.labelstudio.backend.progress import reporting
+from fiftyone_labelstudio.backend import LabelStudioError
+from fiftyone_labelstudio.backend.progress import reporting
 from labels_equal import assert_values_equal
 from PIL import Image
 from sample_labels import SCHEMA, make_sample
@@ -79,14 +79,14 @@ def annotate(dataset_or_view, key, label_studio, **kwargs):
 
 
 def test_a_personal_access_token_connects(label_studio):
-    from fiftyone.plugins.orgs.annotate.labelstudio.backend import LabelStudioAnnotationAPI
+    from fiftyone_labelstudio.backend import LabelStudioAnnotationAPI
 
     info = LabelStudioAnnotationAPI(label_studio.url, label_studio.pat).server_info()
     assert info.version == "1.23.2" and info.user == label_studio.username
 
 
 def test_a_legacy_token_is_explained_when_disabled_and_works_when_enabled(label_studio):
-    from fiftyone.plugins.orgs.annotate.labelstudio.backend import LabelStudioAnnotationAPI
+    from fiftyone_labelstudio.backend import LabelStudioAnnotationAPI
 
     with pytest.raises(LabelStudioError) as error:
         LabelStudioAnnotationAPI(label_studio.url, label_studio.legacy_token).server_info()
@@ -103,7 +103,7 @@ def test_a_legacy_token_is_explained_when_disabled_and_works_when_enabled(label_
 
 
 def test_a_wrong_token_and_a_server_that_is_down_say_what_to_do(label_studio, dataset, media_dir):
-    from fiftyone.plugins.orgs.annotate.labelstudio.backend import LabelStudioAnnotationAPI
+    from fiftyone_labelstudio.backend import LabelStudioAnnotationAPI
 
     with pytest.raises(LabelStudioError, match="HTTP 401.*personal access token"):
         LabelStudioAnnotationAPI(label_studio.url, "not-a-token").server_info()
@@ -254,7 +254,9 @@ def test_untouched_labels_load_into_a_new_field_in_full(label_studio, dataset, m
     Annotator(label_studio.url, label_studio.pat).accept_all(results.project_id)
     dataset.load_annotations("copy_all", dest_field={"boxes": "boxes_copy"})
     for sample in dataset:
-        assert [d.id for d in sample["boxes_copy"].detections] == [d.id for d in sample["boxes"].detections]
+        assert [d.id for d in sample["boxes_copy"].detections] == [
+            d.id for d in sample["boxes"].detections
+        ]
     dataset.load_annotations("copy_all")  # into their own fields: nothing to change
     assert dataset.load_annotation_results("copy_all").last_load["edited"] == 0
 
@@ -274,9 +276,79 @@ def test_250_uploaded_images_go_in_batches_of_at_most_100(label_studio, dataset,
     assert set(tasks) == set(dataset.values("id"))
     urls = {task["data"]["image"] for task in tasks.values()}
     assert len(urls) == 250 and all(u.startswith("/data/upload/") for u in urls)
-    by_sample = {task["data"]["sample_id"]: task["data"]["image"] for task in tasks.values()}
-    for sample in dataset.select_fields():
-        assert by_sample[sample.id].endswith("-" + os.path.basename(sample.filepath))
+    assert_each_task_shows_its_image(label_studio, tasks, dataset)
+
+
+def served_bytes(label_studio, url):
+    """The bytes Label Studio serves at a task's media URL, as the editor gets them."""
+    ls = Annotator(label_studio.url, label_studio.pat).ls
+    response = ls._client_wrapper.httpx_client.request(url.lstrip("/"), method="GET")
+    assert response.status_code == 200, url
+    return response.content
+
+
+def assert_each_task_shows_its_image(label_studio, tasks, samples):
+    """Every task's image, fetched back from the server, is its own sample's file."""
+    for sample in samples.select_fields():
+        with open(sample.filepath, "rb") as f:
+            expected = f.read()
+        assert served_bytes(label_studio, tasks[sample.id]["data"]["image"]) == expected, (
+            sample.filepath
+        )
+
+
+def test_files_named_as_people_name_them_upload_and_show_their_own_image(
+    label_studio, dataset, tmp_path
+):
+    names = [
+        "Capture d’écran du 2021-06-07 12-05-52.png",
+        "IMG_0001 (1).jpg",
+        "a" * 120 + " #1 + 2 & 3 'quoted' \"double\" " + "b" * 20 + ".png",
+        "left/frame.png",
+        "right/frame.png",
+        "日本語の名前.png",
+    ]
+    rng = np.random.default_rng(7)
+    paths = []
+    for name in names:
+        path = tmp_path / "names" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        image = Image.fromarray(rng.integers(0, 255, (12, 16, 3), dtype=np.uint8))
+        image.save(path, format="JPEG" if name.endswith(".jpg") else "PNG")
+        paths.append(str(path))
+    dataset.add_samples([fo.Sample(filepath=p) for p in paths])
+    schema = {"gt": {"type": "classification", "classes": ["x"]}}
+    results = annotate(dataset, "names", label_studio, label_schema=schema, media="upload")
+    tasks = Annotator(label_studio.url, label_studio.pat).tasks(results.project_id)
+    assert set(tasks) == set(dataset.values("id"))
+    assert_each_task_shows_its_image(label_studio, tasks, dataset)
+
+
+def test_tiff_files_are_uploaded_as_png_and_refused_where_referenced(
+    label_studio, dataset, media_dir, monkeypatch
+):
+    monkeypatch.setenv("LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED", "true")
+    monkeypatch.setenv("LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT", label_studio.document_root)
+    os.makedirs(media_dir)
+    pixels = np.random.default_rng(3).integers(0, 255, (10, 14, 3), dtype=np.uint8)
+    path = os.path.join(media_dir, "scan 1.tif")
+    Image.fromarray(pixels).save(path)
+    dataset.add_sample(fo.Sample(filepath=path))
+    schema = {"gt": {"type": "classification", "classes": ["x"]}}
+    before = project_ids(label_studio)
+    with pytest.raises(
+        ValueError, match=r"media='local_storage'.*\.tif.*scan 1\.tif.*media='upload'"
+    ):
+        annotate(dataset, "tiff_local", label_studio, label_schema=schema, media="local_storage")
+    assert project_ids(label_studio) == before and dataset.list_annotation_runs() == []
+
+    results = annotate(dataset, "tiff", label_studio, label_schema=schema)  # auto
+    assert results.media_mode == "upload"
+    [task] = Annotator(label_studio.url, label_studio.pat).tasks(results.project_id).values()
+    import io
+
+    shown = Image.open(io.BytesIO(served_bytes(label_studio, task["data"]["image"])))
+    assert shown.format == "PNG" and np.array_equal(np.asarray(shown), pixels)
 
 
 def test_media_under_the_document_root_are_referenced_not_copied(
@@ -377,7 +449,7 @@ def test_runs_load_in_a_fresh_process_and_cleanup_deletes_the_project(
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.splitlines()[-1].split() == [
         "RESULT",
-        "fiftyone.plugins.orgs.annotate.labelstudio.backend.annotation_backend",
+        "fiftyone_labelstudio.backend.annotation_backend",
         "1",
     ]
 

@@ -7,8 +7,8 @@ import math
 import fiftyone.core.labels as fol
 import numpy as np
 import pytest
-from fiftyone.plugins.orgs.annotate.labelstudio import conversions as conv
-from fiftyone.plugins.orgs.annotate.labelstudio.conversions.rle import mask_to_rle, rle_to_mask
+from fiftyone_labelstudio import conversions as conv
+from fiftyone_labelstudio.conversions.rle import mask_to_rle, rle_to_mask
 from label_studio_sdk.label_interface import LabelInterface
 from labels_equal import assert_values_equal
 from sample_labels import NAN, SCALAR_TYPES, SCHEMA, make_sample
@@ -83,7 +83,10 @@ def test_round_trip_through_json_without_originals_keeps_ids_and_geometry(frame,
         for label_id, label in expected.items():
             got = loaded[field.name][label_id]
             assert getattr(got, "label", None) == getattr(label, "label", None)
-            if field.label_type == "detections":
+            if field.label_type == "detections" and label.get_attribute_value("rotation", None):
+                # a rotated box comes back as the box around it, and itself
+                assert_values_equal(got["rotated_box"], label.bounding_box)
+            elif field.label_type == "detections":
                 assert_values_equal(got.bounding_box, label.bounding_box)
             elif field.label_type in ("polygons", "polylines"):
                 assert_values_equal(got.points, label.points)
@@ -164,17 +167,49 @@ def test_detection_geometry_is_percent_of_a_non_square_image():
 
 def test_rotation_round_trips_and_a_rotation_added_in_label_studio_arrives():
     plain = fol.Detection(label="cat", bounding_box=[0.1, 0.1, 0.2, 0.2])
+    # FiftyOne's CVAT convention: the box, rotated about its centre
     rotated = fol.Detection(label="dog", bounding_box=[0.4, 0.4, 0.2, 0.1], rotation=271.25)
     values = {"boxes": fol.Detections(detections=[plain, rotated])}
     results = export(values, FRAME)
     assert [r["value"]["rotation"] for r in results] == [0, 271.25]
-    assert not load(results, FRAME, values)["boxes"][plain.id].has_attribute("rotation")
+    untouched = load(results, FRAME, values)["boxes"]
+    assert untouched[plain.id] is plain and untouched[rotated.id] is rotated
 
+    # the annotator rotates the plain box by 45 degrees about its top-left corner
     results[0]["value"]["rotation"] = 45.0
     loaded = load(results, FRAME, values)["boxes"]
-    assert loaded[plain.id]["rotation"] == 45.0
-    assert loaded[plain.id].bounding_box == pytest.approx(plain.bounding_box)
-    assert loaded[rotated.id]["rotation"] == 271.25
+    turned = loaded[plain.id]
+    assert turned["rotation"] == 45.0
+    # the unrotated box, about its centre, and the box FiftyOne draws around it
+    corners = conv.geometry.rectangle_corners(10, 10, 20, 20, 45, (640, 480))
+    centre = corners.mean(axis=0) / (640, 480)
+    assert turned["rotated_box"] == pytest.approx([centre[0] - 0.1, centre[1] - 0.1, 0.2, 0.2])
+    low, high = corners.min(axis=0) / (640, 480), corners.max(axis=0) / (640, 480)
+    low, high = np.clip(low, 0, 1), np.clip(high, 0, 1)  # a corner turned out of the image
+    assert turned.bounding_box == pytest.approx([low[0], low[1], *(high - low)])
+    assert loaded[rotated.id] is rotated
+
+    # sent again, the rotated rectangle is exactly what the annotator drew
+    again = export({"boxes": fol.Detections(detections=[turned])}, FRAME)[0]["value"]
+    for key in ("x", "y", "width", "height", "rotation"):
+        assert again[key] == pytest.approx(results[0]["value"][key], abs=1e-9)
+
+
+def test_a_box_rotated_by_90_degrees_is_drawn_where_the_annotator_drew_it():
+    frame = conv.Frame(400, 200, "turned")
+    box = fol.Detection(label="cat", bounding_box=[0.3, 0.2, 0.2, 0.3])
+    values = {"boxes": fol.Detections(detections=[box])}
+    [result] = export(values, frame)
+    result["value"]["rotation"] = 90
+    [loaded] = load([result], frame, values)["boxes"].values()
+    # 80 x 60 px turned about its top-left corner (120, 40): x 60..120, y 40..120
+    assert loaded.bounding_box == pytest.approx([0.15, 0.2, 0.15, 0.4])
+    assert loaded["rotated_box"] == pytest.approx([0.125, 0.25, 0.2, 0.3])
+    assert loaded["rotation"] == 90
+    # near an edge, turned corners leave the image: the box is clipped, not refused
+    result["value"].update(x=95.0, rotation=30)
+    [near_edge] = load([result], frame, values)["boxes"].values()
+    assert near_edge.bounding_box[0] + near_edge.bounding_box[2] == pytest.approx(1.0)
 
 
 def test_edits_additions_and_deletions_of_boxes():
@@ -282,12 +317,9 @@ def test_keypoints_of_several_labels_regroup_in_order_with_nan_kept():
     results = export(values, FRAME)
     assert len(results) == 5
     loaded = load(results[::-1], FRAME)["poses"]
-    assert list(loaded) == [person.id, face.id, other.id] or set(loaded) == {
-        person.id,
-        face.id,
-        other.id,
-    }
+    assert set(loaded) == {person.id, face.id, other.id}
     assert_values_equal(loaded[person.id].points[:3], person.points[:3])
+    assert_values_equal(loaded[other.id].points, other.points)
     assert_values_equal(load(results, FRAME, values)["poses"][person.id].points, person.points)
     assert loaded[face.id].label == "face"
 
@@ -382,12 +414,12 @@ def test_results_of_unknown_controls_or_types_are_unexpected_not_dropped():
 
 
 MALFORMED = [
-    ("out of range", {"x": 120.0}),
+    ("far outside", {"x": 120.0}),
     ("scaled by 100", {"x": 1000.0, "y": 2500.0}),
-    ("negative size", {"width": -5.0}),
     ("NaN", {"y": math.nan}),
     ("text", {"height": "12"}),
     ("no class", {"rectanglelabels": []}),
+    ("no area", {"width": 0.0}),
 ]
 
 
@@ -395,12 +427,121 @@ MALFORMED = [
 def test_a_malformed_box_is_skipped_with_a_problem_naming_it_and_the_rest_loads(reason, change):
     good = fol.Detection(label="cat", bounding_box=[0.1, 0.1, 0.2, 0.2])
     bad = fol.Detection(label="dog", bounding_box=[0.5, 0.5, 0.2, 0.2])
-    results = export({"boxes": fol.Detections(detections=[good, bad])}, FRAME)
+    values = {"boxes": fol.Detections(detections=[good, bad])}
+    results = export(values, FRAME)
     results[1]["value"].update(change)
     loaded = conv.load_sample(results, FIELDS, FRAME)
     assert list(loaded.values["boxes"]) == [good.id]
     [problem] = loaded.problems
     assert (problem.region_id, problem.from_name) == (bad.id, "boxes")
+    # with the sample's labels at hand, the label stays as it was, whole
+    kept = conv.load_sample(results, FIELDS, FRAME, originals_of(values))
+    assert kept.values["boxes"][bad.id] is bad and len(kept.problems) == 1
+
+
+def rectangle(value, size, region_id="dr4wn1", label="car"):
+    width, height = size
+    return {
+        "id": region_id, "from_name": "boxes", "to_name": "image", "type": "rectanglelabels",
+        "original_width": width, "original_height": height, "image_rotation": 0,
+        "value": {"rotation": 0, **value, "rectanglelabels": [label]},
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "size,value,box",
+    [
+        # drawn in Label Studio, its bottom edge 0.05% below a 1920x1080 image
+        ((1920, 1080), {"x": 0, "y": 0.00625, "width": 60.8, "height": 100.04375},
+         [0.0, 0.0000625, 0.608, 0.9999375]),
+        # drawn bottom-up by an API client: a negative height
+        ((800, 800), {"x": 16, "y": 96, "width": 53, "height": -60}, [0.16, 0.36, 0.53, 0.60]),
+        ((800, 800), {"x": 69, "y": 36, "width": -53, "height": 60}, [0.16, 0.36, 0.53, 0.60]),
+        # a hair left of the image
+        ((640, 480), {"x": -0.2, "y": 10, "width": 19.8, "height": 20}, [0.0, 0.1, 0.196, 0.2]),
+    ],
+)  # fmt: skip
+def test_rectangles_as_label_studio_writes_them_load_normalised_and_clipped(size, value, box):
+    frame = conv.Frame(*size, "drawn")
+    loaded = conv.load_sample([rectangle(value, size)], FIELDS, frame)
+    assert loaded.problems == []
+    [label] = loaded.values["boxes"].values()
+    assert label.bounding_box == pytest.approx(box, abs=1e-12)
+
+
+def test_an_edit_of_a_box_a_hair_outside_the_image_is_loaded_not_replaced_by_the_old_label():
+    person = fol.Detection(label="person", bounding_box=[0.1, 0.1, 0.2, 0.2])
+    values = {"boxes": fol.Detections(detections=[person])}
+    [result] = export(values, FRAME)
+    result["value"].update(x=-0.2, width=19.8, rectanglelabels=["rider"])
+    loaded = conv.load_sample([result], FIELDS, FRAME, originals_of(values))
+    assert loaded.problems == []
+    label = loaded.values["boxes"][person.id]
+    assert label.label == "rider" and label.bounding_box == pytest.approx([0.0, 0.1, 0.196, 0.2])
+
+
+def test_labels_that_poke_out_of_the_image_load_untouched_or_relabelled_without_problems():
+    """COCO conversions leave labels a little outside the image: sent and
+    loaded back, they are what they were, and a new class keeps their geometry."""
+    box = fol.Detection(label="cat", bounding_box=[-0.02, 0.9, 0.5, 0.15])
+    polygon = fol.Polyline(
+        label="lake", points=[[[-0.01, 0.1], [1.03, 0.1], [0.5, 0.5]]], closed=True, filled=True
+    )
+    pose = fol.Keypoint(label="person", points=[[-0.01, 0.5], [0.5, 1.02]])
+    values = {
+        "boxes": fol.Detections(detections=[box]),
+        "regions": fol.Polylines(polylines=[polygon]),
+        "poses": fol.Keypoints(keypoints=[pose]),
+    }
+    results = export(values, FRAME)
+    untouched = load(results, FRAME, values)
+    assert untouched["boxes"][box.id] is box and untouched["regions"][polygon.id] is polygon
+    assert untouched["poses"][pose.id] is pose
+
+    for result in results:
+        key = result["type"]
+        result["value"][key] = [
+            {"rectanglelabels": "dog", "polygonlabels": "field"}.get(key, "face")
+        ]
+    relabelled = load(results, FRAME, values)
+    assert relabelled["boxes"][box.id].label == "dog"
+    assert relabelled["boxes"][box.id].bounding_box == box.bounding_box
+    assert relabelled["regions"][polygon.id].points == polygon.points
+    assert relabelled["poses"][pose.id].points == pose.points
+
+
+def test_points_a_hair_outside_are_clipped_and_far_outside_are_problems():
+    polygon = {
+        "id": "pg1", "from_name": "regions", "to_name": "image", "type": "polygonlabels",
+        "original_width": 640, "original_height": 480,
+        "value": {"points": [[10, 10], [100.02, 10], [50, 100.5]], "closed": True,
+                  "polygonlabels": ["lake"]},
+    }  # fmt: skip
+    [drawn] = load([polygon], FRAME)["regions"].values()
+    assert drawn.points == [[[0.1, 0.1], [1.0, 0.1], [0.5, 1.0]]]
+    polygon["value"]["points"][1] = [1002.0, 10]
+    loaded = conv.load_sample([polygon], FIELDS, FRAME)
+    assert loaded.values["regions"] == {} and "scaled by 100" in loaded.problems[0].message
+
+
+def test_non_finite_confidences_are_sent_without_a_score():
+    values = {
+        "boxes": fol.Detections(
+            detections=[fol.Detection(label="cat", bounding_box=[0.1, 0.1, 0.2, 0.2], confidence=NAN)]
+        ),
+        "weather": fol.Classification(label="sunny", confidence=math.inf),
+        "regions": fol.Polylines(
+            polylines=[fol.Polyline(label="lake", points=[[[0.1, 0.1], [0.2, 0.1], [0.2, 0.2]]],
+                                    closed=True, filled=True, confidence=NAN)]
+        ),
+    }  # fmt: skip
+    import json
+
+    results = export(values, FRAME)
+    assert all("score" not in r for r in results)
+    json.dumps(results, allow_nan=False)
+    loaded = load(results, FRAME, values)
+    assert math.isnan(loaded["boxes"][values["boxes"].detections[0].id].confidence)
 
 
 @pytest.mark.parametrize(
@@ -431,5 +572,5 @@ def test_a_label_field_named_like_the_image_tag_is_refused():
 
 
 def test_an_unsupported_type_names_the_field_and_the_supported_types():
-    with pytest.raises(ValueError, match="'gt'.*supported types are"):
+    with pytest.raises(ValueError, match="'gt'.*not one of the supported types"):
         conv.field_schemas({"gt": {"type": "cuboids"}})

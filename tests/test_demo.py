@@ -10,7 +10,7 @@ import fiftyone.core.labels as fol
 import numpy as np
 import pytest
 from demo_dataset import MASK_TARGETS, SCENES, SHAPES, make_demo_dataset
-from fiftyone.plugins.orgs.annotate.labelstudio import conversions as conv
+from fiftyone_labelstudio import conversions as conv
 
 FIELD_TYPES = {
     "ground_truth": fol.Detections,

@@ -14,13 +14,13 @@ import fiftyone.core.labels as fol
 import pytest
 from annotator import Annotator
 from fault_proxy import FaultProxy
-from fiftyone.plugins.orgs.annotate.labelstudio.backend import (
+from fiftyone_labelstudio.backend import (
     LabelStudioError,
     orphans,
     run_lock,
     tasks,
 )
-from fiftyone.plugins.orgs.annotate.labelstudio.backend.runs import Credentials, results_with
+from fiftyone_labelstudio.backend.runs import Credentials, results_with
 from labels_equal import assert_values_equal
 from test_backend import labeled_dataset, project_ids, snapshot, write_images
 
@@ -96,7 +96,7 @@ def test_killed_mid_request_leaves_no_run_and_its_project_is_deleted_when_back(
     assert dataset.list_annotation_runs() == []
     [orphan] = project_ids(label_studio) - before
     assert "will be deleted the next time" in "".join(getattr(error.value, "__notes__", []))
-    assert orphan in orphans.pending(proxy.url)
+    assert orphan in [o["project_id"] for o in orphans.pending(proxy.url)]
 
     proxy.reset()  # the server is back
     results = annotate(dataset, "after_restart", proxy.url, label_studio.pat, media="upload")
@@ -327,7 +327,7 @@ MALFORMED = {
     "scaled by 100": lambda r: r["value"].update(
         x=r["value"]["x"] * 100, width=r["value"]["width"] * 100
     ),
-    "negative size": lambda r: r["value"].update(width=-3.0),
+    "text": lambda r: r["value"].update(width="3"),
     "no class": lambda r: r["value"].update(rectanglelabels=[]),
 }
 
@@ -471,17 +471,17 @@ def test_media_outside_the_local_storage_root(label_studio, dataset, tmp_path, m
     assert results.media_mode == "upload"
 
 
-def test_unsupported_upload_types_are_refused(label_studio, dataset, tmp_path):
-    from PIL import Image
-
-    path = str(tmp_path / "scan.tif")
-    Image.new("RGB", (10, 10)).save(path)
-    dataset.add_sample(fo.Sample(filepath=path))
+def test_media_neither_the_browser_nor_pillow_reads_are_refused(label_studio, dataset, tmp_path):
+    path = tmp_path / "scan.tif"
+    path.write_bytes(b"\x00\x01 not an image")
+    dataset.add_sample(fo.Sample(filepath=str(path)))
+    before = project_ids(label_studio)
     with pytest.raises(
-        ValueError, match=r"media='upload' cannot send \.tif files.*media='local_storage'"
+        ValueError, match=r"media='upload' cannot send 1 \.tif file \(scan\.tif\).*convert them"
     ):
-        annotate(dataset, "tif", label_studio.url, label_studio.pat, media="upload",
+        annotate(dataset, "raw", label_studio.url, label_studio.pat, media="upload",
                  label_schema={"gt": {"type": "classification", "classes": ["a"]}})  # fmt: skip
+    assert project_ids(label_studio) == before and dataset.list_annotation_runs() == []
 
 
 # -- concurrency --------------------------------------------------------------------

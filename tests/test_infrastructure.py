@@ -1,6 +1,5 @@
 """The test infrastructure itself: private database, real Label Studio, import hook."""
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -50,15 +49,10 @@ def test_isolated_fiftyone_config():
     ) == os.path.realpath(ROOT)
     assert "@annotate/labelstudio" in [p.name for p in fop.list_plugins(enabled="all")]
 
-    with open(os.environ["FIFTYONE_ANNOTATION_CONFIG_PATH"]) as f:
-        config = json.load(f)
-    spec = importlib.util.spec_from_file_location(
-        "_register_backend", os.path.join(ROOT, "register_backend.py")
-    )
-    register_backend = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(register_backend)
-    assert config["backends"]["labelstudio"]["config_cls"] == register_backend.CONFIG_CLS
-    assert register_backend.CONFIG_CLS.startswith("fiftyone.plugins.orgs.annotate.labelstudio.")
+    # the backend, by configuration, as users set it up (nothing written)
+    config_cls = fo.annotation_config.backends["labelstudio"]["config_cls"]
+    assert config_cls == "fiftyone_labelstudio.LabelStudioBackendConfig"
+    assert not os.path.exists(os.environ["FIFTYONE_ANNOTATION_CONFIG_PATH"])
 
 
 def test_label_studio_health_and_pat(label_studio):
@@ -118,9 +112,9 @@ def test_mint_another_pat(label_studio):
         label_studio.pat = first
 
 
-def test_import_hook_in_a_fresh_process():
+def test_the_package_imports_in_a_fresh_process():
     """Annotation runs re-import the plugin's classes by name in any process."""
-    name = "fiftyone.plugins.orgs.annotate.labelstudio.conversions"
+    name = "fiftyone_labelstudio.conversions"
     result = subprocess.run(
         [VENV_PYTHON, "-c", f"import {name} as c; print(c.__file__)"],
         env=dict(os.environ),
@@ -132,3 +126,40 @@ def test_import_hook_in_a_fresh_process():
     assert result.returncode == 0, result.stderr
     path = result.stdout.strip().splitlines()[-1]
     assert os.path.realpath(path).startswith(os.path.realpath(ROOT) + os.sep), path
+
+
+def test_label_studio_runs_on_the_chosen_database(label_studio):
+    """LABEL_STUDIO_DATABASE=postgresql really puts Label Studio on PostgreSQL."""
+    wanted = os.environ.get("LABEL_STUDIO_DATABASE", "").strip().lower() or "sqlite"
+    assert label_studio.database == wanted
+
+    shown = label_studio.django_shell(
+        "import json\n"
+        "from django.db import connection\n"
+        "from users.models import User\n"
+        "emit(json.dumps([connection.vendor, str(connection.settings_dict['NAME']),"
+        f" User.objects.filter(email={label_studio.username!r}).exists()]))\n"
+    )
+    vendor, name, has_admin = json.loads(shown)
+    assert vendor == wanted
+    assert name == label_studio.database_name
+    assert has_admin  # the server's own database, not just the shell's
+    if wanted == "postgresql":
+        assert label_studio.env["POSTGRE_HOST"] == "127.0.0.1"
+        assert not os.path.exists(os.path.join(label_studio.data_dir, "label_studio.sqlite3"))
+
+
+def test_the_setup_writes_nothing_in_the_users_home(tmp_path):
+    """scripts/install.sh (what CI and the demo run first) leaves FiftyOne's
+    settings in the user's home alone: no annotation config, no .fiftyone."""
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FIFTYONE_")}
+    env.update(HOME=str(home), PIP_CACHE_DIR=str(tmp_path / "pip-cache"))
+    done = subprocess.run(
+        ["bash", "scripts/install.sh"], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=1800,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert not (home / ".fiftyone").exists()
+    assert list(home.rglob("annotation_config.json")) == []

@@ -137,10 +137,13 @@ def test_request_and_load_run_delegated_with_progress(
         return original(self, doc_id, value)
 
     monkeypatch.setattr(DelegatedOperationService, "set_progress", record)
+    # a delegated operation takes its key from the plugin's secrets, never its params
+    monkeypatch.setenv("FIFTYONE_LABELSTUDIO_URL", label_studio.url)
+    monkeypatch.setenv("FIFTYONE_LABELSTUDIO_API_KEY", label_studio.pat)
 
     queued = foo.execute_operator(
         URI + "request_annotations",
-        ctx={"dataset": dataset, "params": {"anno_key": "later", "label_schema": SCHEMA, **creds}},
+        ctx={"dataset": dataset, "params": {"anno_key": "later", "label_schema": SCHEMA}},
         request_delegation=True,
     )
     assert queued.delegated and "later" not in dataset.list_annotation_runs()
@@ -154,30 +157,33 @@ def test_request_and_load_run_delegated_with_progress(
     progress.clear()
     queued = foo.execute_operator(
         URI + "load_annotations",
-        ctx={"dataset": dataset, "params": {"anno_key": "later", **creds, "delegate": True}},
+        ctx={"dataset": dataset, "params": {"anno_key": "later", "delegate": True}},
     )
     assert queued.delegated
     service.execute_queued_operations(operator=URI + "load_annotations")
     assert service.get(queued.result["id"]).run_state == "completed"
-    assert any("Merging" in (label or "") for _, label in progress)
+    assert any("Writing the changed labels" in (label or "") for _, label in progress)
 
 
 def test_big_views_default_to_delegated(label_studio, dataset, tmp_path, creds, monkeypatch):
-    from fiftyone.plugins.orgs.annotate.labelstudio.operators import common
+    from fiftyone_labelstudio.operators import common
 
     monkeypatch.setattr(common, "DELEGATION_THRESHOLD", 2)
     paths = write_images(str(tmp_path / "big"), [(8, 8)] * 3)
     dataset.add_samples([fo.Sample(filepath=p) for p in paths])
+    params = {
+        "anno_key": "big",
+        "label_schema": {"gt": {"type": "classification", "classes": ["a"]}},
+    }
+    # a typed key would be stored with the delegated operation: refused
+    with pytest.raises(ExecutionError, match="api_key: a key typed here would be stored"):
+        foo.execute_operator(
+            URI + "request_annotations", ctx={"dataset": dataset, "params": {**params, **creds}}
+        )
+    monkeypatch.setenv("FIFTYONE_LABELSTUDIO_URL", label_studio.url)
+    monkeypatch.setenv("FIFTYONE_LABELSTUDIO_API_KEY", label_studio.pat)
     queued = foo.execute_operator(
-        URI + "request_annotations",
-        ctx={
-            "dataset": dataset,
-            "params": {
-                "anno_key": "big",
-                "label_schema": {"gt": {"type": "classification", "classes": ["a"]}},
-                **creds,
-            },
-        },
+        URI + "request_annotations", ctx={"dataset": dataset, "params": params}
     )
     assert queued.delegated
     DelegatedOperationService().delete_operation(queued.result["id"])

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from fiftyone.plugins.orgs.annotate.labelstudio.backend.prefetch import Prefetch
+from fiftyone_labelstudio.backend.prefetch import Prefetch
 
 
 def test_reads_ahead_and_answers_like_a_direct_read():

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from fiftyone.plugins.orgs.annotate.labelstudio.conversions.rle import (
+from fiftyone_labelstudio.conversions.rle import (
     decode_rle,
     encode_rle,
     mask_to_rle,

@@ -1,0 +1,74 @@
+"""The label fields a collection already has, as the label schema check
+(:func:`conversions.schema.schema_problem`) and the request form see them."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import fiftyone.core.fields as fof
+import fiftyone.core.labels as fol
+
+from ..conversions.schema import RESERVED_FIELDS
+
+_SCALAR_FIELDS = (fof.IntField, fof.FloatField, fof.StringField, fof.BooleanField)
+_TYPES_BY_DOCUMENT = (
+    (fol.Detection, ["detection", "instance"]),
+    (fol.Detections, ["detections", "instances"]),
+    (fol.Polyline, ["polygon", "polyline"]),
+    (fol.Polylines, ["polygons", "polylines"]),
+    (fol.Classification, ["classification"]),
+    (fol.Classifications, ["classifications"]),
+    (fol.Keypoint, ["keypoint"]),
+    (fol.Keypoints, ["keypoints"]),
+    (fol.Segmentation, ["segmentation"]),
+)
+
+
+def existing_types(field) -> list[str] | None:
+    """The label types an existing field can be annotated as, or None.
+
+    Example:
+        >>> existing_types(fof.EmbeddedDocumentField(fol.Detections))
+        ['detections', 'instances']
+    """
+    if isinstance(field, _SCALAR_FIELDS):
+        return ["scalar"]
+    if not isinstance(field, fof.EmbeddedDocumentField):
+        return None
+    for document_type, label_types in _TYPES_BY_DOCUMENT:
+        if issubclass(field.document_type, document_type):
+            return label_types
+    return None
+
+
+def existing_fields(samples, names: Iterable[str]) -> dict[str, list[str] | None]:
+    """``{field: the label types it can hold, or None}`` of those of ``names``
+    the samples have (the rest are new fields)."""
+    found = {}
+    for name in names:
+        field = samples.get_field(name) if isinstance(name, str) and name else None
+        if field is not None:
+            found[name] = existing_types(field)
+    return found
+
+
+def supported_fields(view) -> dict[str, tuple[str, list[str]]]:
+    """Existing fields Label Studio can annotate: ``{field: (type, classes)}``,
+    classes as observed (or the dataset's ``classes`` / mask targets)."""
+    found = {}
+    for name, field in view.get_field_schema().items():
+        allowed = existing_types(field)
+        if allowed is None or name in RESERVED_FIELDS:
+            continue
+        if allowed == ["segmentation"]:
+            targets = view.mask_targets.get(name) or view.default_mask_targets or {}
+            found[name] = ("segmentation", [str(v) for v in targets.values()])
+        elif allowed == ["scalar"]:
+            found[name] = ("scalar", [])
+        else:
+            classes = view.classes.get(name) or view.default_classes
+            if not classes:
+                _, path = view._get_label_field_path(name, "label")
+                classes = [c for c in view.distinct(path) if c is not None]
+            found[name] = (allowed[0], list(classes))
+    return found

@@ -1,0 +1,337 @@
+"""What Label Studio 1.23.2's own editor submitted (tests/assets/, recorded by
+tests/test_label_studio_editor.py; see tests/assets/README.md) through the
+plugin's conversion core: no server, no browser, no database.
+
+Each fixture holds one control's results of one submitted annotation, the
+FiftyOne labels the sample had (``originals``, whose ids are the region ids)
+and the region ids the annotator's action concerns (``regions``).
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import math
+import os
+
+import fiftyone.core.labels as fol
+import numpy as np
+import pytest
+from fiftyone_labelstudio.conversions import (
+    Frame,
+    field_schemas,
+    load_sample,
+)
+from fiftyone_labelstudio.conversions.rle import rle_to_mask
+from labels_equal import assert_values_equal
+
+ASSETS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "assets")
+KEYS = {
+    "label_studio_version",
+    "action",
+    "image",
+    "labeling_config",
+    "fields",
+    "originals",
+    "prediction",
+    "result",
+}
+FIXTURES = sorted(
+    os.path.relpath(path, ASSETS)[: -len(".json")]
+    for path in glob.glob(os.path.join(ASSETS, "*", "*.json"))
+)
+
+
+def read(name: str) -> dict:
+    with open(os.path.join(ASSETS, name + ".json")) as f:
+        return json.load(f)
+
+
+def label_from(data: dict):
+    return getattr(fol, data["_cls"]).from_dict(data, extended=True)
+
+
+class Loaded:
+    """One fixture through ``load_sample``: ``labels`` ``{id: label}`` (or the
+    scalar) of its field, ``originals`` ``{id: label}``, ``by_id`` its results."""
+
+    def __init__(self, name: str):
+        self.fixture = fixture = read(name)
+        self.fields = field_schemas(fixture["fields"], fixture.get("scalar_types"))
+        [self.field] = self.fields
+        raw = fixture["originals"][self.field.name]
+        if self.field.label_type == "scalar":
+            self.originals, originals = raw, {}
+        else:
+            self.originals = {label.id: label for label in map(label_from, raw)}
+            originals = {self.field.name: self.originals}
+        self.frame = Frame(
+            fixture["image"]["width"], fixture["image"]["height"], fixture["sample_id"]
+        )
+        self.sample = load_sample(fixture["result"], self.fields, self.frame, originals)
+        self.labels = self.sample.values[self.field.name]
+        self.by_id = {r["id"]: r for r in fixture["result"]}
+        self.regions = fixture["regions"]
+
+    def drawn(self) -> list[dict]:
+        """The results of regions drawn in the editor."""
+        sent = {r["id"] for r in self.fixture["prediction"]}
+        return [r for r in self.fixture["result"] if r["id"] not in sent]
+
+    def new_labels(self) -> list:
+        return [label for label_id, label in self.labels.items() if label_id not in self.originals]
+
+
+def attribute(label, name):
+    return label[name] if label.has_field(name) else None
+
+
+def percent(values):
+    return [v / 100 for v in values]
+
+
+def close(actual, expected, tolerance=1e-9):
+    actual, expected = np.asarray(actual, float), np.asarray(expected, float)
+    return actual.shape == expected.shape and bool(np.all(np.abs(actual - expected) <= tolerance))
+
+
+# -- every fixture ------------------------------------------------------------------
+
+
+def test_the_fixtures_are_there():
+    controls = {name.split("/")[0] for name in FIXTURES}
+    assert {
+        "rectanglelabels",
+        "polygonlabels",
+        "vectorlabels",
+        "keypointlabels",
+        "brushlabels",
+        "textarea",
+        "number",
+    } <= controls, FIXTURES
+
+
+@pytest.mark.parametrize("name", FIXTURES)
+def test_every_fixture_is_complete_and_loads_without_problems(name):
+    fixture = read(name)
+    assert KEYS <= set(fixture), sorted(KEYS - set(fixture))
+    assert fixture["label_studio_version"] == "1.23.2"
+    if name.startswith("skip/"):
+        return
+    loaded = Loaded(name)
+    assert loaded.sample.problems == [] and loaded.sample.unexpected == []
+    assert all(r["id"] in loaded.by_id for r in loaded.fixture["result"])
+    # loading twice gives the same labels, with the same ids
+    again = Loaded(name)
+    if loaded.field.label_type == "scalar":
+        assert again.labels == loaded.labels
+    else:
+        assert list(again.labels) == list(loaded.labels)
+
+
+def check_untouched(name: str):
+    """An accepted region comes back as the very label it was."""
+    loaded = Loaded(name)
+    for label_id, original in loaded.originals.items():
+        if any(region.split("_")[0] == label_id for region in loaded.regions):
+            assert loaded.labels[label_id] is original, label_id
+            assert_values_equal(loaded.labels[label_id], original, label_id)
+    return loaded
+
+
+# -- RectangleLabels ------------------------------------------------------------------
+
+
+def test_an_accepted_box_is_the_same_label():
+    check_untouched("rectanglelabels/accepted_untouched")
+
+
+def test_a_moved_and_resized_box_has_the_submitted_geometry():
+    loaded = Loaded("rectanglelabels/moved_resized")
+    [region] = loaded.regions
+    value = loaded.by_id[region]["value"]
+    box, original = loaded.labels[region], loaded.originals[region]
+    assert value["rotation"] == 0
+    assert close(
+        box.bounding_box, percent([value["x"], value["y"], value["width"], value["height"]])
+    )
+    assert box.id == original.id and box.label == original.label
+    # an unrotated box gets no rotated representation
+    assert attribute(box, "rotation") in (None, 0) and attribute(box, "rotated_box") is None
+
+
+def test_a_rotated_box_keeps_its_angle_its_unrotated_box_and_its_bounds():
+    loaded = Loaded("rectanglelabels/rotated")
+    [region] = loaded.regions
+    result = loaded.by_id[region]
+    value, width, height = result["value"], result["original_width"], result["original_height"]
+    theta = math.radians(value["rotation"])
+    assert value["rotation"] != 0
+    w, h = value["width"] / 100 * width, value["height"] / 100 * height
+    origin = np.array([value["x"] / 100 * width, value["y"] / 100 * height])
+    u = np.array([math.cos(theta), math.sin(theta)]) * w
+    v = np.array([-math.sin(theta), math.cos(theta)]) * h
+    corners = np.array([origin, origin + u, origin + u + v, origin + v])
+    centre = corners.mean(axis=0)
+    low = np.clip(corners.min(axis=0) / [width, height], 0, 1)
+    high = np.clip(corners.max(axis=0) / [width, height], 0, 1)
+
+    box = loaded.labels[region]
+    assert box["rotation"] == value["rotation"]
+    assert close(
+        box["rotated_box"],
+        [(centre[0] - w / 2) / width, (centre[1] - h / 2) / height, w / width, h / height],
+    )
+    assert close(box.bounding_box, [low[0], low[1], high[0] - low[0], high[1] - low[1]])
+    # the annotator rotated it about its centre: the unrotated box is the one sent
+    assert close(box["rotated_box"], loaded.originals[region].bounding_box, tolerance=1e-6)
+
+
+def test_a_relabelled_box_keeps_its_id_and_geometry():
+    loaded = Loaded("rectanglelabels/relabelled")
+    [region] = loaded.regions
+    box, original = loaded.labels[region], loaded.originals[region]
+    assert loaded.by_id[region]["value"]["rectanglelabels"] == ["dog"] and original.label == "cat"
+    assert box.id == original.id and box.label == "dog"
+    assert box.bounding_box == original.bounding_box
+
+
+def test_a_deleted_box_is_not_loaded():
+    loaded = Loaded("rectanglelabels/deleted")
+    [region] = loaded.regions
+    assert region in loaded.originals and region not in loaded.by_id
+    assert region not in loaded.labels
+    assert set(loaded.originals) - {region} <= set(loaded.labels)
+
+
+def test_a_drawn_box_is_a_new_detection_of_its_class():
+    loaded = Loaded("rectanglelabels/drawn")
+    [result] = loaded.drawn()
+    assert loaded.regions == [result["id"]]
+    [box] = loaded.new_labels()
+    value = result["value"]
+    assert box.label == value["rectanglelabels"][0] == "dog"
+    assert close(
+        box.bounding_box, percent([value["x"], value["y"], value["width"], value["height"]])
+    )
+
+
+# -- PolygonLabels --------------------------------------------------------------------------
+
+
+def test_an_accepted_polygon_is_the_same_label():
+    check_untouched("polygonlabels/accepted_untouched")
+
+
+def test_a_dragged_vertex_moves_alone():
+    loaded = Loaded("polygonlabels/vertex_dragged")
+    [region] = loaded.regions
+    label_id = region.split("_")[0]
+    original, polygon = loaded.originals[label_id], loaded.labels[label_id]
+    points = loaded.by_id[region]["value"]["points"]
+    [shape], [sent] = polygon.points, original.points
+    moved = [i for i, (a, b) in enumerate(zip(shape, sent)) if a != b]
+    assert moved == [1]
+    assert close(shape[1], percent(points[1]))
+    assert polygon.id == original.id and polygon.label == original.label
+    assert polygon.closed and polygon.filled
+
+
+def test_a_drawn_polygon_has_the_drawn_points():
+    loaded = Loaded("polygonlabels/drawn")
+    [result] = loaded.drawn()
+    [polygon] = loaded.new_labels()
+    assert polygon.label == "field" and polygon.closed and polygon.filled
+    assert close(polygon.points, [[percent(p) for p in result["value"]["points"]]])
+
+
+# -- VectorLabels -------------------------------------------------------------------------------
+
+
+def test_an_accepted_open_line_is_the_same_label():
+    check_untouched("vectorlabels/accepted_open")
+
+
+def test_an_accepted_closed_line_stays_closed():
+    loaded = Loaded("vectorlabels/accepted_closed")
+    [region] = loaded.regions
+    original = loaded.originals[region.split("_")[0]]
+    assert original.closed
+    assert loaded.labels[original.id].closed
+
+
+def test_a_drawn_line_is_an_open_polyline_with_the_drawn_points():
+    loaded = Loaded("vectorlabels/drawn")
+    [result] = loaded.drawn()
+    [line] = loaded.new_labels()
+    assert line.label == "river" and not line.closed and not line.filled
+    vertices = result["value"]["vertices"]
+    assert close(line.points, [[percent([v["x"], v["y"]]) for v in vertices]])
+
+
+# -- KeyPointLabels -----------------------------------------------------------------------------
+
+
+def test_an_accepted_keypoint_is_the_same_label_missing_point_included():
+    loaded = check_untouched("keypointlabels/accepted_untouched")
+    [keypoint] = loaded.originals.values()
+    assert any(math.isnan(x) for x, _ in keypoint.points)
+
+
+def test_drawn_points_make_one_keypoint_of_their_class_in_drawing_order():
+    loaded = Loaded("keypointlabels/drawn")
+    drawn = loaded.drawn()
+    assert len(drawn) == 2
+    [keypoint] = loaded.new_labels()
+    assert keypoint.label == "face"
+    assert close(keypoint.points, [percent([r["value"]["x"], r["value"]["y"]]) for r in drawn])
+
+
+# -- BrushLabels --------------------------------------------------------------------------------
+
+
+def test_an_accepted_instance_is_the_same_label():
+    check_untouched("brushlabels/accepted_untouched")
+
+
+def test_a_brush_stroke_is_an_instance_holding_its_pixels():
+    loaded = Loaded("brushlabels/drawn")
+    [result] = loaded.drawn()
+    [instance] = loaded.new_labels()
+    assert instance.label == "dog"
+    width, height = loaded.frame.width, loaded.frame.height
+    painted = rle_to_mask(result["value"]["rle"], height, width).astype(bool)
+    x, y, _, _ = instance.bounding_box
+    x0, y0 = round(x * width), round(y * height)
+    canvas = np.zeros((height, width), bool)
+    canvas[y0 : y0 + instance.mask.shape[0], x0 : x0 + instance.mask.shape[1]] = instance.mask
+    assert painted.any() and np.array_equal(canvas, painted)
+
+
+# -- TextArea and Number ------------------------------------------------------------------------
+
+
+def test_an_edited_text_is_the_new_string():
+    loaded = Loaded("textarea/edited")
+    [result] = loaded.fixture["result"]
+    assert loaded.originals != loaded.labels == "\n".join(result["value"]["text"])
+    assert isinstance(loaded.labels, str)
+
+
+def test_an_edited_number_is_an_int_for_an_int_field():
+    loaded = Loaded("number/edited")
+    [result] = loaded.fixture["result"]
+    assert loaded.labels == result["value"]["number"] != loaded.originals
+    assert isinstance(loaded.labels, int)
+
+
+# -- Skip ---------------------------------------------------------------------------------------
+
+
+def test_a_skipped_task_is_not_loaded():
+    from fiftyone_labelstudio.backend.loading import choose_annotation
+
+    fixture = read("skip/skipped_task")
+    assert fixture["was_cancelled"] is True and fixture["result"]
+    annotation = {"id": 1, "result": fixture["result"], "was_cancelled": True}
+    assert choose_annotation([annotation]) is None

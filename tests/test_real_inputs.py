@@ -1,0 +1,426 @@
+"""Real inputs, end to end against the real Label Studio, read back from the
+dataset: every kind of edit an annotator makes, through both load paths
+(FiftyOne's ``dataset.load_annotations()`` and the plugin's own
+``load_annotations()``); grouped datasets; fields some samples lack;
+geometry as Label Studio writes it; masks stored on disk; samples without
+metadata; non-finite confidences."""
+
+import copy
+import math
+import os
+import uuid
+
+import fiftyone as fo
+import fiftyone.core.labels as fol
+import numpy as np
+import pytest
+from annotator import Annotator
+from fiftyone_labelstudio.backend import load_annotations
+from fiftyone_labelstudio.conversions.rle import mask_to_rle, rle_to_mask
+from labels_equal import assert_values_equal
+from PIL import Image
+from sample_labels import SCHEMA
+from test_backend import labeled_dataset, write_images
+
+FIELDS = list(SCHEMA)
+
+
+@pytest.fixture
+def media_dir(label_studio):
+    return os.path.join(label_studio.document_root, "real-" + uuid.uuid4().hex[:8])
+
+
+@pytest.fixture(params=["fiftyone", "plugin"])
+def load(request):
+    """Loads a run through FiftyOne's ``dataset.load_annotations()`` or the
+    plugin's ``load_annotations()``; returns the run's load report."""
+
+    def load_(dataset, key, **kwargs):
+        if request.param == "fiftyone":
+            dataset.load_annotations(key, **kwargs)
+        else:
+            load_annotations(dataset, key, **kwargs)
+        return dataset.load_annotation_results(key).last_load
+
+    load_.path = request.param
+    return load_
+
+
+def annotate(samples, key, label_studio, **kwargs):
+    return samples.annotate(
+        key, backend="labelstudio", url=label_studio.url, api_key=label_studio.pat, **kwargs
+    )
+
+
+def frozen(dataset, names=FIELDS):
+    """``{sample id: {field: value}}``, detached from the database with the
+    label ids kept (``Sample.copy()`` and ``deepcopy`` make new ids)."""
+    found = {}
+    for sample in dataset.select_fields(names):
+        detached = fo.Sample.from_dict(sample.to_mongo_dict())
+        found[sample.id] = {name: detached[name] for name in names}
+    return found
+
+
+def by_id(labels):
+    return {label.id: label for label in labels}
+
+
+def region(results, field, label_id=None, part=None):
+    """The result of a field's region (of a label, and of one of its parts)."""
+    for result in results:
+        if result["from_name"] != field:
+            continue
+        if label_id is None or result["id"] == label_id or result["id"] == f"{label_id}_{part}":
+            return result
+    raise KeyError((field, label_id, part))
+
+
+# -- every edit, every label type -----------------------------------------------
+
+
+def test_every_kind_of_edit_reaches_the_dataset(label_studio, dataset, media_dir, load):
+    labeled_dataset(dataset, media_dir, [(64, 48), (40, 60)])
+    before = frozen(dataset)
+    first, second = dataset.values("id")
+    results = annotate(dataset, "edits", label_studio, label_schema=SCHEMA)
+    annotator = Annotator(label_studio.url, label_studio.pat)
+    tasks = annotator.tasks(results.project_id)
+
+    old = before[first]
+    cat, dog, hard_dog = old["boxes"].detections
+    lake, field = old["regions"].polylines
+    road = old["lines"].polylines[0]
+    person = old["poses"].keypoints[0]
+    blob = old["instances"].detections[0]
+    edited = annotator.predicted(tasks[first])
+    region(edited, "boxes", dog.id)["value"]["rectanglelabels"] = ["cat"]  # class
+    region(edited, "boxes", cat.id)["value"].update(x=5.0, y=6.0)  # geometry
+    region(edited, "boxes", hard_dog.id)["value"]["rotation"] = 30.0  # rotation
+    drawn = copy.deepcopy(region(edited, "boxes", cat.id))
+    drawn["id"] = "dRawn1"
+    drawn["value"].update(x=60.0, y=60.0, width=20.0, height=20.0, rectanglelabels=["cat"])
+    edited.append(drawn)  # a new region
+    region(edited, "regions", lake.id, 0)["value"]["points"][0] = [1.0, 2.0]  # a vertex
+    region(edited, "regions", field.id, 0)["value"]["polygonlabels"] = ["lake"]
+    edited = [r for r in edited if r["id"] != f"{road.id}_1"]  # one shape of a line deleted
+    region(edited, "poses", person.id, 0)["value"].update(x=50.0, y=50.0)  # a point moved
+    brush = region(edited, "instances", blob.id)
+    pixels = rle_to_mask(brush["value"]["rle"], 48, 64)
+    pixels[40:48, 0:8] = True
+    brush["value"]["rle"] = mask_to_rle(pixels)  # painted on
+    region(edited, "weather")["value"]["choices"] = ["foggy"]
+    region(edited, "count")["value"]["number"] = 42
+    region(edited, "note")["value"]["text"] = ["edited note"]
+    region(edited, "checked")["value"]["choices"] = ["True"]
+    semantic = [r for r in edited if r["from_name"] == "semantic"]
+    sky = rle_to_mask(semantic[0]["value"]["rle"], 48, 64)
+    sky[20:24] = True
+    semantic[0]["value"]["rle"] = mask_to_rle(sky)
+    annotator.submit(tasks[first], edited)
+    annotator.submit(tasks[second], annotator.predicted(tasks[second]))  # accepted
+
+    report = load(dataset, "edits")
+    after = frozen(dataset)
+    new = after[first]
+    boxes = by_id(new["boxes"].detections)
+    assert boxes[cat.id].bounding_box[:2] == [0.05, 0.06]
+    assert boxes[cat.id].bounding_box[2:] == cat.bounding_box[2:]
+    assert boxes[cat.id]["iscrowd"] == 0 and boxes[cat.id].confidence == 0.5  # kept
+    assert boxes[dog.id].label == "cat"
+    assert boxes[dog.id].bounding_box == dog.bounding_box and boxes[dog.id]["rotation"] == 33.5
+    turned = boxes[hard_dog.id]
+    assert turned["rotation"] == 30.0 and turned.tags == ["hard"] and turned.index == 4
+    assert turned["rotated_box"] is not None
+    [drawn_id] = set(boxes) - {cat.id, dog.id, hard_dog.id}
+    assert boxes[drawn_id].label == "cat"
+    assert boxes[drawn_id].bounding_box == pytest.approx([0.6, 0.6, 0.2, 0.2])
+    regions = by_id(new["regions"].polylines)
+    assert regions[lake.id].points[0][0] == [0.01, 0.02]
+    assert regions[lake.id].points[1:] == lake.points[1:]
+    assert regions[field.id].label == "lake"
+    assert by_id(new["lines"].polylines)[road.id].points == road.points[:1]
+    assert by_id(new["poses"].keypoints)[person.id].points[0] == [0.5, 0.5]
+    painted = by_id(new["instances"].detections)[blob.id]
+    assert painted.bounding_box[1] + painted.bounding_box[3] == pytest.approx(1.0)
+    assert new["weather"].label == "foggy" and new["weather"]["source"] == "model-a"
+    assert (new["count"], new["note"], new["checked"]) == (42, "edited note", True)
+    assert (new["semantic"].mask[20:24] == 1).all()
+    for name in ("scene", "score", "quality", "paint"):
+        assert_values_equal(new[name], old[name], name)
+    for name in FIELDS:
+        assert_values_equal(after[second][name], before[second][name], f"accepted {name}")
+    assert report["added"] == 1 and report["loaded"] == 2 and report["problems"] == 0
+
+    # loading again, through either path, changes nothing
+    again = load(dataset, "edits")
+    assert (again["added"], again["edited"], again["deleted"]) == (0, 0, 0)
+    load_annotations(dataset, "edits")
+    dataset.load_annotations("edits")
+    for sample_id, fields in frozen(dataset).items():
+        for name, value in fields.items():
+            assert_values_equal(value, after[sample_id][name], f"{sample_id}.{name}")
+
+
+def test_both_paths_fill_a_dest_field_alike_and_leave_the_source_alone(
+    label_studio, dataset, media_dir
+):
+    labeled_dataset(dataset, media_dir, [(30, 20), (20, 30), (25, 25)])
+    before = frozen(dataset)
+    results = annotate(dataset, "dest", label_studio, label_schema={"boxes": {}, "count": {}})
+    annotator = Annotator(label_studio.url, label_studio.pat)
+    tasks = annotator.tasks(results.project_id)
+    first, second, third = dataset.values("id")
+    edited = annotator.predicted(tasks[first])
+    edited[0]["value"]["rectanglelabels"] = ["cat"]
+    annotator.submit(tasks[first], edited[1:] + [edited[0]])
+    annotator.skip(tasks[second])  # the third is not annotated
+
+    dataset.load_annotations("dest", dest_field={"boxes": "by_fiftyone", "count": "n1"})
+    load_annotations(dataset, "dest", dest_field={"boxes": "by_plugin", "count": "n2"})
+    for sample in dataset:
+        assert_values_equal(sample["by_plugin"], sample["by_fiftyone"], sample.id)
+        assert sample["n1"] == sample["n2"]
+        assert_values_equal(sample["boxes"], before[sample.id]["boxes"], "source")
+    assert dataset[first]["by_plugin"].detections[-1].label == "cat"
+    # without a completed annotation, a task holds the labels as they are
+    for sample_id in (second, third):
+        assert_values_equal(dataset[sample_id]["by_plugin"], before[sample_id]["boxes"])
+
+
+# -- grouped datasets -------------------------------------------------------------
+
+
+def test_a_grouped_dataset_loads_every_slice_the_run_sent(label_studio, tmp_path, load):
+    ds = fo.Dataset(f"grouped-{uuid.uuid4().hex[:8]}")
+    try:
+        ds.add_group_field("group", default="left")
+        paths = write_images(str(tmp_path / "groups"), [(20, 10)] * 4)
+        samples = []
+        for g in range(2):
+            group = fo.Group()
+            for i, slice_name in enumerate(("left", "right")):
+                box = fol.Detection(label="car", bounding_box=[0.1, 0.1, 0.5, 0.5])
+                samples.append(
+                    fo.Sample(
+                        filepath=paths[2 * g + i],
+                        group=group.element(slice_name),
+                        det=fol.Detections(detections=[box]),
+                        seen=False,
+                    )
+                )
+        ds.add_samples(samples)
+        view = ds.select_group_slices()
+        results = annotate(view, "groups", label_studio, label_field="det", classes=["car", "bike"])
+        assert len(results.sample_ids) == 4
+        annotator = Annotator(label_studio.url, label_studio.pat)
+        for task in annotator.tasks(results.project_id).values():
+            result = annotator.predicted(task)
+            result[0]["value"]["rectanglelabels"] = ["bike"]
+            annotator.submit(task, result)
+
+        report = load(ds, "groups")
+        labels = ds.select_group_slices().values("det.detections.label")
+        assert labels == [["bike"]] * 4 and report["edited"] == 4
+    finally:
+        ds.delete()
+
+
+# -- label fields some samples lack ----------------------------------------------
+
+PARTIAL = {
+    "detections": lambda: fol.Detections(
+        detections=[fol.Detection(label="a", bounding_box=[0.1, 0.1, 0.2, 0.2])]
+    ),
+    "instances": lambda: fol.Detections(
+        detections=[
+            fol.Detection(label="a", bounding_box=[0.1, 0.1, 0.5, 0.5], mask=np.ones((4, 4), bool))
+        ]
+    ),
+    "polygons": lambda: fol.Polylines(
+        polylines=[
+            fol.Polyline(
+                label="a", points=[[[0.1, 0.1], [0.5, 0.1], [0.5, 0.5]]], filled=True, closed=True
+            )
+        ]
+    ),  # fmt: skip
+    "polylines": lambda: fol.Polylines(
+        polylines=[fol.Polyline(label="a", points=[[[0.1, 0.1], [0.5, 0.5]]])]
+    ),
+    "keypoints": lambda: fol.Keypoints(keypoints=[fol.Keypoint(label="a", points=[[0.2, 0.3]])]),
+    "classifications": lambda: fol.Classifications(classifications=[fol.Classification(label="a")]),
+    "classification": lambda: fol.Classification(label="a"),
+    "segmentation": lambda: fol.Segmentation(mask=np.eye(10, dtype=np.uint8)),
+}
+_EMPTY = {
+    "detections": fol.Detections,
+    "instances": fol.Detections,
+    "polygons": fol.Polylines,
+    "polylines": fol.Polylines,
+    "keypoints": fol.Keypoints,
+    "classifications": fol.Classifications,
+}
+
+
+@pytest.mark.parametrize("label_type", list(PARTIAL))
+def test_a_field_some_samples_lack_is_sent_and_loaded(label_studio, dataset, tmp_path, label_type):
+    paths = write_images(str(tmp_path / "partial"), [(10, 10)] * 3)
+    values = [PARTIAL[label_type](), None]
+    if label_type in _EMPTY:
+        values.append(_EMPTY[label_type]())
+    dataset.add_samples(
+        [fo.Sample(filepath=p, field=v) for p, v in zip(paths, values)]
+        + [fo.Sample(filepath=p) for p in paths[len(values) :]]
+    )
+    last = dataset.last()  # a second field, set on another sample than the first's
+    last["other"] = "x"
+    last.save()
+    before = frozen(dataset, ["field", "other"])
+    info = {"type": label_type}
+    if label_type == "segmentation":
+        info["mask_targets"] = {1: "a"}
+    else:
+        info["classes"] = ["a"]
+    results = annotate(
+        dataset, "partial", label_studio, label_schema={"field": info, "other": {"type": "scalar"}}
+    )
+    assert len(results.sample_ids) == 3
+    Annotator(label_studio.url, label_studio.pat).accept_all(results.project_id)
+    dataset.load_annotations("partial")
+    after = frozen(dataset, ["field", "other"])
+    for sample_id, fields in before.items():
+        for name, value in fields.items():
+            assert_values_equal(after[sample_id][name], value, f"{sample_id}.{name}")
+
+
+# -- geometry as Label Studio writes it ---------------------------------------------
+
+
+def rectangle(region_id, size, value, label):
+    return {
+        "id": region_id, "from_name": "det", "to_name": "image", "type": "rectanglelabels",
+        "original_width": size[0], "original_height": size[1], "image_rotation": 0,
+        "value": {"rotation": 0, **value, "rectanglelabels": [label]},
+    }  # fmt: skip
+
+
+def test_rectangles_as_label_studio_writes_them_reach_the_dataset(
+    label_studio, dataset, tmp_path, load
+):
+    sizes = [(1920, 1080), (640, 480), (800, 800), (300, 200)]
+    paths = write_images(str(tmp_path / "geometry"), sizes)
+    person = fol.Detection(label="person", bounding_box=[0.1, 0.1, 0.2, 0.2])
+    turned = fol.Detection(label="person", bounding_box=[0.2, 0.2, 0.4, 0.3])
+    dataset.add_samples(
+        [
+            fo.Sample(filepath=paths[0]),
+            fo.Sample(filepath=paths[1], det=fol.Detections(detections=[person])),
+            fo.Sample(filepath=paths[2]),
+            fo.Sample(filepath=paths[3], det=fol.Detections(detections=[turned])),
+        ]
+    )
+    dataset.compute_metadata()
+    classes = ["person", "rider", "car"]
+    results = annotate(dataset, "geometry", label_studio, label_field="det", classes=classes)
+    annotator = Annotator(label_studio.url, label_studio.pat)
+    tasks = annotator.tasks(results.project_id)
+    ids = dataset.values("id")
+    # its bottom edge 0.05% below the image, as the editor drew it
+    overshoot = {"x": 0, "y": 0.00625, "width": 60.8, "height": 100.04375}
+    annotator.submit(tasks[ids[0]], [rectangle("eDit0r", sizes[0], overshoot, "car")])
+    # a hair left of the image, and relabelled
+    relabelled = annotator.predicted(tasks[ids[1]])
+    relabelled[0]["value"].update(
+        x=-0.2, y=10.0, width=19.8, height=20.0, rectanglelabels=["rider"]
+    )
+    annotator.submit(tasks[ids[1]], relabelled)
+    # drawn bottom-up by an API client
+    upward = {"x": 16, "y": 96, "width": 53, "height": -60}
+    annotator.submit(tasks[ids[2]], [rectangle("uPward", sizes[2], upward, "car")])
+    # rotated by the annotator
+    rotated = annotator.predicted(tasks[ids[3]])
+    rotated[0]["value"]["rotation"] = 30
+    annotator.submit(tasks[ids[3]], rotated)
+
+    report = load(dataset, "geometry")
+    assert report["problems"] == 0
+    boxes = [s["det"].detections for s in dataset.select_fields("det")]
+    assert boxes[0][0].bounding_box == pytest.approx([0.0, 0.0000625, 0.608, 0.9999375])
+    assert (boxes[1][0].id, boxes[1][0].label) == (person.id, "rider")
+    assert boxes[1][0].bounding_box == pytest.approx([0.0, 0.1, 0.196, 0.2])
+    assert boxes[2][0].bounding_box == pytest.approx([0.16, 0.36, 0.53, 0.60])
+    spun = boxes[3][0]
+    assert spun.id == turned.id and spun["rotation"] == 30
+    # the box FiftyOne draws covers the turned rectangle
+    corners = rotated_corners(rotated[0]["value"], sizes[3])
+    low, high = corners.min(axis=0), corners.max(axis=0)
+    x, y, w, h = spun.bounding_box
+    assert x <= low[0] + 1e-9 and y <= low[1] + 1e-9
+    assert x + w >= min(high[0], 1) - 1e-9 and y + h >= min(high[1], 1) - 1e-9
+
+
+def rotated_corners(value, size):
+    from fiftyone_labelstudio.conversions.geometry import (
+        rectangle_corners,
+    )
+
+    keys = ("x", "y", "width", "height", "rotation")
+    return rectangle_corners(*(value[k] for k in keys), size) / np.array(size)
+
+
+# -- masks on disk, metadata, confidences ---------------------------------------------
+
+
+def test_edited_masks_stored_on_disk_go_to_new_files(label_studio, dataset, tmp_path, load):
+    [path] = write_images(str(tmp_path / "masks"), [(20, 10)])
+    mask_dir = tmp_path / "masks-on-disk"
+    mask_dir.mkdir()
+    mask = np.zeros((10, 20), np.uint8)
+    mask[:5] = 1
+    Image.fromarray(mask).save(mask_dir / "seg.png")
+    dataset.add_sample(
+        fo.Sample(filepath=path, seg=fol.Segmentation(mask_path=str(mask_dir / "seg.png")))
+    )
+    results = annotate(
+        dataset, "on_disk", label_studio, label_field="seg", label_type="segmentation",
+        mask_targets={1: "sky"},
+    )  # fmt: skip
+    annotator = Annotator(label_studio.url, label_studio.pat)
+    [task] = annotator.tasks(results.project_id).values()
+    result = annotator.predicted(task)
+    sky = rle_to_mask(result[0]["value"]["rle"], 10, 20)
+    sky[5:7] = True
+    result[0]["value"]["rle"] = mask_to_rle(sky)
+    annotator.submit(task, result)
+    load(dataset, "on_disk")
+
+    seg = dataset.first()["seg"]
+    assert seg.mask is None and seg.mask_path != str(mask_dir / "seg.png")
+    assert os.path.dirname(seg.mask_path) == str(mask_dir)
+    assert (np.asarray(Image.open(seg.mask_path)) == 1).sum() == 7 * 20
+    assert np.array_equal(np.asarray(Image.open(mask_dir / "seg.png")), mask)  # the old file
+
+
+def test_only_samples_without_metadata_have_it_computed(label_studio, dataset, tmp_path):
+    paths = write_images(str(tmp_path / "meta"), [(12, 8), (8, 12)])
+    dataset.add_samples([fo.Sample(filepath=p, gt=fol.Classification(label="a")) for p in paths])
+    dataset.compute_metadata()
+    stamp = dataset.first().metadata
+    dataset.last().clear_field("metadata")
+    dataset.last().save()
+    annotate(dataset, "meta", label_studio, label_field="gt", classes=["a"])
+    assert dataset.first().metadata == stamp  # not recomputed
+    assert (dataset.last().metadata.width, dataset.last().metadata.height) == (8, 12)
+
+
+def test_non_finite_confidences_are_sent_and_come_back(label_studio, dataset, tmp_path):
+    [path] = write_images(str(tmp_path / "nan"), [(10, 10)])
+    box = fol.Detection(label="a", bounding_box=[0.1, 0.1, 0.5, 0.5], confidence=math.nan)
+    dataset.add_sample(fo.Sample(filepath=path, det=fol.Detections(detections=[box])))
+    results = annotate(dataset, "nan", label_studio, label_field="det", classes=["a"])
+    annotator = Annotator(label_studio.url, label_studio.pat)
+    [task] = annotator.tasks(results.project_id).values()
+    assert "score" not in annotator.predicted(task)[0]
+    annotator.accept_all(results.project_id)
+    dataset.load_annotations("nan")
+    assert math.isnan(dataset.first()["det"].detections[0].confidence)
