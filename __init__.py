@@ -7,6 +7,8 @@ them with every annotation run and re-imports them wherever the run is loaded.
 - FiftyOne's annotation backend, for ``backend="labelstudio"``:
   ``fiftyone_labelstudio.LabelStudioBackendConfig`` (set it as the backend's
   ``config_cls``), ``LabelStudioBackend``, ``LabelStudioAnnotationResults``;
+- :func:`annotate`, FiftyOne's ``annotate()`` that also takes temporal
+  detections (which FiftyOne refuses);
 - :func:`load_annotations`, the plugin's own (bulk, explicit) load;
 - :func:`migrate_runs`, for runs recorded by version 0.1;
 - ``register(plugin)``, the plugin's operators and panel, for the App.
@@ -27,6 +29,7 @@ _EXPORTS = {
     "LabelStudioBackendConfig": "backend.annotation_backend",
     "LabelStudioBackend": "backend.annotation_backend",
     "LabelStudioAnnotationResults": "backend.annotation_backend",
+    "annotate": "backend.annotate",
     "load_annotations": "backend.load",
     "migrate_runs": "legacy",
 }

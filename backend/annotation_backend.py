@@ -19,9 +19,10 @@ import fiftyone.core.media as fom
 import fiftyone.utils.annotations as foua
 
 from ..conversions import LABEL_TYPES
-from . import load, projects, request, tasks
+from ..conversions.attributes import ATTRIBUTE_TYPES, GEOMETRY
+from ..conversions.schema import VIDEO_TYPES
+from . import fiftyone_load, load, projects, request, tasks
 from .client import DEFAULT_TIMEOUT, Connection, LabelStudioError, ServerInfo
-from .loading import ANNOTATION_CHOICES
 from .media import MEDIA_MODES
 
 logger = logging.getLogger(__name__)
@@ -48,13 +49,24 @@ class LabelStudioBackendConfig(foua.AnnotationBackendConfig):
         api_key (None): a personal access token or a legacy token; never
             stored with the run
         project_name (None): the project title; default ``FiftyOne_<dataset>``,
-            made unique within Label Studio's 50 characters
+            made unique within Label Studio's 50 characters. The title of an
+            existing project puts the run's tasks into that project
+        project_id (None): an existing project to put the run's tasks into;
+            samples it already holds are not sent twice, and its labeling
+            config grows by the run's fields and classes
+        maximum_annotations (None): how many annotators annotate each task
+            (Label Studio's overlap), for a new project
+        overlap_cohort_percentage (None): of the tasks, the percentage that
+            gets ``maximum_annotations`` annotators (100 by default)
         existing_labels ("predictions"): send existing labels as
             ``"predictions"`` (an annotator accepts or edits them) or as
             ``"annotations"``
         media ("auto"): ``"auto"``, ``"upload"``, ``"local_storage"`` or ``"url"``
         annotation_choice ("latest"): which completed annotation of a task
-            loads when it has several: ``"latest"`` or ``"earliest"`` updated
+            loads when it has several: ``"latest"`` or ``"earliest"``
+            updated, an annotator's email (their latest), or ``"all"`` (each
+            annotator's into fields of their own, with the plugin's
+            ``load_annotations()``)
         timeout (45): seconds one call to Label Studio may take, retries included
     """
 
@@ -66,6 +78,9 @@ class LabelStudioBackendConfig(foua.AnnotationBackendConfig):
         url=None,
         api_key=None,
         project_name=None,
+        project_id=None,
+        maximum_annotations=None,
+        overlap_cohort_percentage=None,
         existing_labels="predictions",
         media="auto",
         annotation_choice="latest",
@@ -75,7 +90,19 @@ class LabelStudioBackendConfig(foua.AnnotationBackendConfig):
         super().__init__(name, label_schema, media_field=media_field, **kwargs)
         _check_choice("existing_labels", existing_labels, tasks.EXISTING_LABELS)
         _check_choice("media", media, MEDIA_MODES)
-        _check_choice("annotation_choice", annotation_choice, ANNOTATION_CHOICES)
+        load.check_choice(annotation_choice)
+        if project_id is not None and (
+            isinstance(project_id, bool) or not isinstance(project_id, int)
+        ):
+            raise ValueError(
+                f"project_id={project_id!r} must be a Label Studio project id (an integer)"
+            )
+        for name, value, low in (
+            ("maximum_annotations", maximum_annotations, 1),
+            ("overlap_cohort_percentage", overlap_cohort_percentage, 0),
+        ):
+            if value is not None and (not isinstance(value, int) or value < low):
+                raise ValueError(f"{name}={value!r} must be a whole number >= {low}")
         if project_name is not None and len(project_name) > projects.TITLE_LIMIT:
             raise ValueError(
                 f"project_name has {len(project_name)} characters; Label Studio allows "
@@ -85,6 +112,9 @@ class LabelStudioBackendConfig(foua.AnnotationBackendConfig):
             raise ValueError(f"timeout={timeout!r} must be a positive number of seconds")
         self.url = url
         self.project_name = project_name
+        self.project_id = project_id
+        self.maximum_annotations = maximum_annotations
+        self.overlap_cohort_percentage = overlap_cohort_percentage
         self.existing_labels = existing_labels
         self.media = media
         self.annotation_choice = annotation_choice
@@ -100,10 +130,45 @@ class LabelStudioBackendConfig(foua.AnnotationBackendConfig):
     def api_key(self, value):
         self._api_key = value
 
+    def attributes(self):
+        # the label schema is a property (see below): serialized all the same
+        return [*super().attributes(), "label_schema"]
+
+    @property
+    def label_schema(self):
+        return self._label_schema
+
+    @label_schema.setter
+    def label_schema(self, schema):
+        # attributes=True finds a rotated box's geometry among its attributes:
+        # it is the rectangle's own, not a control of its own
+        self._label_schema = without_geometry(schema)
+
     def load_credentials(self, url=None, api_key=None):
         # the run's own server, unless told otherwise; FiftyOne would replace it
         # with the annotation config's URL
         self._load_parameters(url=url or self.url, api_key=api_key)
+
+
+def without_geometry(schema):
+    """The label schema without rectangles' geometry among their attributes.
+
+    Example:
+        >>> without_geometry({"gt": {"type": "detections", "attributes": {"rotation": {}, "make": {}}}})
+        {'gt': {'type': 'detections', 'attributes': {'make': {}}}}
+    """
+    if not isinstance(schema, dict):
+        return schema
+    cleaned = {}
+    for name, info in schema.items():
+        attributes = info.get("attributes") if isinstance(info, dict) else None
+        if isinstance(attributes, dict) and info.get("type") in ("detection", "detections"):
+            info = {
+                **info,
+                "attributes": {k: v for k, v in attributes.items() if k not in GEOMETRY},
+            }
+        cleaned[name] = info
+    return cleaned
 
 
 def _check_choice(name: str, value: Any, choices: Sequence[str]) -> None:
@@ -116,11 +181,13 @@ class LabelStudioBackend(foua.AnnotationBackend):
 
     @property
     def supported_media_types(self):
-        return [fom.IMAGE]
+        return [fom.IMAGE, fom.VIDEO]
 
     @property
     def supported_label_types(self):
-        return list(LABEL_TYPES)
+        # FiftyOne's annotate() cannot build a schema of a video-only type
+        # (temporal detections): fiftyone_labelstudio.annotate() takes them
+        return [t for t in LABEL_TYPES if t not in VIDEO_TYPES]
 
     @property
     def supported_scalar_types(self):
@@ -128,15 +195,29 @@ class LabelStudioBackend(foua.AnnotationBackend):
 
     @property
     def supported_attr_types(self):
-        return []
+        return list(ATTRIBUTE_TYPES)
+
+    def recommend_attr_tool(self, name, value):
+        """The control for an attribute found on existing labels
+        (``attributes=True``), from its name and value."""
+        if isinstance(value, bool):
+            return {"type": "occluded" if name == "occluded" else "checkbox"}
+        if isinstance(value, int):
+            return {"type": "group_id" if name == "group_id" else "int"}
+        if isinstance(value, float):
+            return {"type": "float"}
+        return {"type": "text"}
+
+    def requires_attr_values(self, attr_type):
+        return attr_type in ("select", "radio")
 
     @property
     def supports_keyframes(self):
-        return False
+        return True
 
     @property
     def supports_video_sample_fields(self):
-        return False
+        return True
 
     @property
     def requires_label_schema(self):
@@ -170,6 +251,7 @@ class LabelStudioBackend(foua.AnnotationBackend):
             made["sample_ids"],
             made["media_mode"],
             run_id=run_id,
+            created_tasks=made["created_tasks"],
             backend=self,
         )
         if launch_editor:
@@ -177,14 +259,14 @@ class LabelStudioBackend(foua.AnnotationBackend):
         return results
 
     def download_annotations(self, results):
-        return load.download_annotations(self.connect_to_api(), results)
+        return fiftyone_load.download_annotations(self.connect_to_api(), results)
 
     @classmethod
     def save_run_results(cls, samples, key, run_results, overwrite=True, cache=True):
         """Saves under the run's key now: a rename during a load is followed,
         a delete during a load keeps the record deleted."""
         if run_results is not None:
-            load.write_what_fiftyone_does_not(samples._root_dataset, run_results)
+            fiftyone_load.write_what_fiftyone_does_not(samples._root_dataset, run_results)
             current = load.current_key(samples._root_dataset, key, run_results.run_id)
             if current is None:
                 logger.warning(
@@ -211,6 +293,10 @@ class LabelStudioAnnotationResults(foua.AnnotationResults):
         media_mode: how media reached Label Studio
         run_id (None): an id of the run that survives renames
         last_load (None): when the run was last loaded and what it found
+        load_state (None): what the last load read, so that the next reads
+            only what changed (:class:`.incremental.LoadState`)
+        created_tasks (None): the tasks the run made (in a project runs
+            share, the run's own)
         backend (None): the :class:`LabelStudioBackend`
     """
 
@@ -225,6 +311,8 @@ class LabelStudioAnnotationResults(foua.AnnotationResults):
         media_mode,
         run_id=None,
         last_load=None,
+        load_state=None,
+        created_tasks=None,
         backend=None,
     ):
         super().__init__(samples, config, anno_key, id_map, backend=backend)
@@ -233,6 +321,8 @@ class LabelStudioAnnotationResults(foua.AnnotationResults):
         self.media_mode = media_mode
         self.run_id = run_id or uuid.uuid4().hex
         self.last_load = last_load
+        self.load_state = load_state
+        self.created_tasks = list(created_tasks or [])
 
     @property
     def project_url(self):
@@ -264,9 +354,17 @@ class LabelStudioAnnotationResults(foua.AnnotationResults):
         webbrowser.open_new_tab(self.project_url)
 
     def cleanup(self):
-        """Deletes the run's Label Studio project, in one request."""
-        if self.project_id is not None:
-            self.connect_to_api().delete_project(self.project_id)
+        """Deletes the run's Label Studio project, in one request; or, while
+        other runs (of any dataset) use the project, only the tasks this run
+        made. Returns ``"project"``, ``"tasks"`` or None (nothing was there)."""
+        if self.project_id is None:
+            return None
+        api = self.connect_to_api()
+        if other_runs(self.config.url, self.project_id, self.run_id):
+            if self.created_tasks:
+                tasks.delete_tasks(api.connection, self.project_id, self.created_tasks)
+            return "tasks"
+        return "project" if api.delete_project(self.project_id) else None
 
     def get_meta(self):
         """What the panel and the run listing read without loading the results."""
@@ -277,6 +375,7 @@ class LabelStudioAnnotationResults(foua.AnnotationResults):
             "num_tasks": len(self.sample_ids),
             "media_mode": self.media_mode,
             "last_load": self.last_load,
+            "changes_since": (self.load_state or {}).get("since"),
         }
 
     @classmethod
@@ -291,6 +390,8 @@ class LabelStudioAnnotationResults(foua.AnnotationResults):
             d.get("media_mode"),
             run_id=d.get("run_id"),
             last_load=d.get("last_load"),
+            load_state=d.get("load_state"),
+            created_tasks=d.get("created_tasks"),
         )
 
 
@@ -314,6 +415,19 @@ class LabelStudioAnnotationAPI(foua.AnnotationAPI):
 
     def delete_project(self, project_id) -> bool:
         return projects.delete_project(self.connection, project_id)
+
+
+def other_runs(url, project_id, run_id) -> list[str]:
+    """The run ids of the other runs, of any dataset, that use a project."""
+    from fiftyone.core.odm.runs import RunDocument
+
+    found = []
+    for doc in RunDocument.objects(__raw__={"results_meta.project_id": project_id}):
+        meta = doc.results_meta or {}
+        same_server = str(meta.get("url") or "").rstrip("/") == str(url or "").rstrip("/")
+        if same_server and meta.get("run_id") != run_id:
+            found.append(meta.get("run_id"))
+    return found
 
 
 def server_url(url):

@@ -7,8 +7,9 @@ from typing import Iterable
 
 import fiftyone.core.fields as fof
 import fiftyone.core.labels as fol
+import fiftyone.core.media as fom
 
-from ..conversions.schema import RESERVED_FIELDS
+from ..conversions.schema import RESERVED_FIELDS, level_problem
 
 _SCALAR_FIELDS = (fof.IntField, fof.FloatField, fof.StringField, fof.BooleanField)
 _TYPES_BY_DOCUMENT = (
@@ -21,6 +22,8 @@ _TYPES_BY_DOCUMENT = (
     (fol.Keypoint, ["keypoint"]),
     (fol.Keypoints, ["keypoints"]),
     (fol.Segmentation, ["segmentation"]),
+    (fol.TemporalDetection, ["temporal_detection"]),
+    (fol.TemporalDetections, ["temporal_detections"]),
 )
 
 
@@ -56,10 +59,16 @@ def supported_fields(view) -> dict[str, tuple[str, list[str]]]:
     """Existing fields Label Studio can annotate: ``{field: (type, classes)}``,
     classes as observed (or the dataset's ``classes`` / mask targets)."""
     found = {}
-    for name, field in view.get_field_schema().items():
+    schema = dict(view.get_field_schema())
+    if view.media_type == fom.VIDEO:
+        frame_schema = view.get_frame_field_schema() or {}
+        schema.update({f"frames.{name}": field for name, field in frame_schema.items()})
+    for name, field in schema.items():
         allowed = existing_types(field)
         if allowed is None or name in RESERVED_FIELDS:
             continue
+        if level_problem(name, allowed[0], view.media_type):
+            continue  # e.g. a video's frame-level keypoints: not a track of boxes
         if allowed == ["segmentation"]:
             targets = view.mask_targets.get(name) or view.default_mask_targets or {}
             found[name] = ("segmentation", [str(v) for v in targets.values()])

@@ -1,147 +1,235 @@
-"""Loading a run: the whole path from Label Studio's export to the dataset.
+"""The plugin's own load: from Label Studio to the dataset, writing only what
+changed, in bulk, under the run's lock.
 
-Two entry points share it:
+It knows its destination fields (``dest_field``, FiftyOne's rules), reads
+only the tasks changed since the run's last load (:mod:`.incremental`; or
+every task, ``full=True``), converts them (:mod:`.loading`), computes per
+field the labels added, edited and deleted with FiftyOne's merge rules
+(:mod:`.plan`), and writes the samples that changed, one bulk write per field
+(:mod:`.dataset_io`). With ``annotation_choice="all"`` every annotator's
+labels go into fields of their own, and their agreement is measured with
+FiftyOne's evaluation methods (:mod:`.agreement`).
 
-- :func:`load_annotations`, the plugin's own load (the operator's, and the
-  fast one for Python): it knows its destination fields, computes per field
-  the labels added, edited and deleted, and writes only the samples that
-  changed, one bulk write per field, under the run's lock.
-- :func:`download_annotations`, behind FiftyOne's ``dataset.load_annotations()``:
-  it returns every sample's labels in the form FiftyOne's merge takes, and
-  FiftyOne writes them (sample by sample).
+FiftyOne's ``dataset.load_annotations()`` goes through
+:mod:`.fiftyone_load` and FiftyOne's merge instead, to the same dataset.
 
-Both give the same dataset. A sample whose task has no completed annotation
-(not annotated yet, skipped, or deleted in Label Studio) holds its labels as
-they are: they stay unchanged in their own field, and are copied into a
-``dest_field`` (FiftyOne's merge deletes any label the run sent that a
-backend does not return, so the labels are returned as they are).
+A sample whose task has no completed annotation (not annotated yet, skipped,
+or deleted in Label Studio) holds its labels as they are: they stay unchanged
+in their own field, and are copied into a ``dest_field`` (FiftyOne's merge
+deletes any label the run sent that a backend does not return, so the labels
+are returned as they are there).
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import fiftyone.core.annotation as foan
-import fiftyone.core.labels as fol
 
-from ..conversions import FieldSchema, family_of, field_schemas, has_control, labels_of
-from . import projects, run_lock
+from ..conversions import family_of, field_schemas, has_control
+from . import agreement, incremental, projects, run_lock
 from .client import NotFoundError
-from .dataset_io import (
-    all_slices,
-    as_stored_list,
-    ensure_image_sizes,
-    label_class,
-    read_samples,
-    write_field,
-)
-from .loading import TaskLoads, load_tasks
-from .merge import Merged, merge_label, merge_labels, merge_scalar
+from .dataset_io import ensure_metadata, read_samples, write_field
+from .loading import ANNOTATION_CHOICES, SampleLoad, TaskLoads, load_tasks, tally
+from .plan import UNEXPECTED, annotator_targets, plan_load, targets
 from .prefetch import Prefetch
 from .progress import report as report_progress
-from .stored_labels import as_label
 
 logger = logging.getLogger(__name__)
 
-UNEXPECTED = ("keep", "ignore", "return")
 _CHUNK = 1000
 _PREFETCH = 2 * _CHUNK  # samples a load reads while Label Studio exports: bounds the memory
 
 
-@dataclass(frozen=True)
-class Target:
-    """Where the labels of one run field go: ``dest`` (the field itself, a
-    ``dest_field``, or for unexpected labels a field named after their type)."""
+def load_annotations(
+    samples,
+    anno_key: str,
+    dest_field: Any = None,
+    unexpected: str = "keep",
+    cleanup: bool = False,
+    annotation_choice: str | None = None,
+    full: bool = False,
+    **credentials,
+) -> dict:
+    """Loads a run's annotations into the dataset, writing only what changed.
 
-    source: FieldSchema
-    dest: str
+    The plugin's own counterpart of FiftyOne's ``dataset.load_annotations()``,
+    with the same ``dest_field`` and ``unexpected`` and the same result in the
+    dataset, but written in bulk, and reading from Label Studio only the
+    tasks changed since the run's last load.
 
-    @property
-    def in_place(self) -> bool:
-        return self.dest == self.source.name
+    Args:
+        samples: the dataset (or a view of it) the run belongs to
+        anno_key: the run
+        dest_field (None): a new field for a one-field run, or ``{run field:
+            field}``; by default each field loads into itself
+        unexpected ("keep"): labels of another type than their field's go
+            into a field named after their type (``"keep"``), are dropped
+            (``"ignore"``), or are returned (``"return"``)
+        cleanup (False): delete the Label Studio project afterwards (or, when
+            other runs use it, only this run's tasks)
+        annotation_choice (None): ``"latest"`` or ``"earliest"`` completed
+            annotation of a task, an annotator's email (their latest), or
+            ``"all"``: each annotator's into fields of their own (named from
+            the field and the annotator; see ``annotator_fields`` in the
+            report); by default the run's own choice
+        full (False): read every task, not only those changed since the last
+            load (the result is the same; a full load also re-applies tasks
+            whose labels were edited in FiftyOne since)
+        **credentials: ``url``, ``api_key`` (never stored)
 
-    @property
-    def dest_schema(self) -> FieldSchema:
-        return FieldSchema(self.dest, self.source.label_type, scalar_type=self.source.scalar_type)
+    Returns:
+        the load report: ``loaded``, ``skipped``, ``not_annotated``,
+        ``missing`` samples; ``added``, ``edited``, ``deleted`` labels;
+        ``unexpected`` and ``problems`` regions; ``changed`` tasks read;
+        ``incremental``; with ``"all"``, ``annotator_fields`` and ``agreement``;
+        with ``unexpected="return"``, ``unexpected_labels`` ``{field: {type:
+        {sample id: labels}}}``
 
-
-def targets(fields: Sequence[FieldSchema], dest_field: Any) -> list[Target]:
-    """Each field's destination, by FiftyOne's rules for ``dest_field``: a
-    string names the new field of a one-field run (and is ignored, with a
-    warning, for a run of several fields), a dict maps run fields to fields.
-
-    Example:
-        >>> [t.dest for t in targets([FieldSchema("gt", "detections")], "reviewed")]
-        ['reviewed']
+    Raises:
+        ValueError: bad ``dest_field``, ``unexpected`` or ``annotation_choice``,
+            before anything is read
+        LabelStudioError: the server failed; nothing was written
+        RunBusy: another load of the run is running
     """
-    if isinstance(dest_field, str):
-        if len(fields) == 1:
-            return [Target(fields[0], dest_field)]
-        logger.warning(
-            "Ignoring dest_field=%r: the run has %d fields; give a dict {run field: new field}",
-            dest_field,
-            len(fields),
-        )
-        dest_field = None
-    if dest_field is not None and not isinstance(dest_field, Mapping):
+    from .annotation_backend import scalar_types
+
+    dataset = samples._root_dataset
+    if unexpected not in UNEXPECTED:
+        raise ValueError(f"unexpected={unexpected!r} is not one of {', '.join(UNEXPECTED)}")
+    check_choice(annotation_choice)
+    results = load_run_results(dataset, anno_key, **credentials)
+    choice = annotation_choice or results.config.annotation_choice
+    schema = results.config.label_schema
+    types = scalar_types(dataset, schema)
+    all_targets = targets(field_schemas(schema, types), dest_field)
+    if choice == "all" and dest_field is not None:
         raise ValueError(
-            f"dest_field={dest_field!r} must be a field name or a dict {{run field: new field}}"
+            "dest_field: with annotation_choice='all' each annotator's labels go into fields "
+            "of their own; leave dest_field out"
         )
-    mapping = dict(dest_field or {})
-    unknown = sorted(set(mapping) - {f.name for f in fields})
-    if unknown:
+
+    token = run_lock.acquire(dataset, anno_key)
+    try:
+        connection = results.connect_to_api().connection
+        fields, gone = live_fields(connection, results, schema, types)
+        live = [t for t in all_targets if t.source in fields]
+        extra = [t.dest_schema for t in live if not t.in_place]
+        wanted = {t.source.name: t.dest for t in live}
+        state = None if full else incremental.LoadState.from_dict(results.load_state)
+        if state is not None and not state.serves(wanted, choice):
+            state = None  # loaded elsewhere or otherwise last time: read everything
+        loads, tasks = read_run(connection, results, dataset, fields, extra, choice, state, wanted)
+        if choice == "all":
+            live = annotator_targets(fields, loads)
+        elif extra:
+            # every sample of a full load; a load of changes, the changed ones
+            read_unloaded(dataset, loads, [*fields, *extra], None if state else results.sample_ids)
+        plan = plan_load(loads, live, results.id_map, unexpected)
+        report_progress(0.85, "Writing the changed labels into the dataset")
+        for dest, (label_type, values) in plan.writes.items():
+            write_field(dataset, dest, label_type, values)
+        outcome = {"incremental": state is not None}
+        if choice == "all":
+            outcome["annotator_fields"] = _annotator_fields(live)
+            outcome["agreement"] = agreement.measure(dataset, live, loads)
+        results.load_state = tasks.as_dict()
+        record_load(dataset, results, loads, plan.known, outcome)
+    finally:
+        run_lock.release(dataset, anno_key, token)
+    if cleanup:
+        results.cleanup()
+    outcome = dict(results.last_load)
+    if unexpected == "return":
+        outcome["unexpected_labels"] = plan.returned or None
+    report_progress(1.0, "Loaded")
+    return outcome
+
+
+def check_choice(choice: str | None) -> None:
+    """Refuses an annotation choice that is none of :data:`ANNOTATION_CHOICES`
+    nor an email."""
+    if choice is not None and choice not in ANNOTATION_CHOICES and "@" not in str(choice):
         raise ValueError(
-            f"dest_field names {unknown}, which are not fields of this run; use some of "
-            f"{[f.name for f in fields]}"
+            f"annotation_choice={choice!r} is not one of {', '.join(ANNOTATION_CHOICES)} nor an "
+            "annotator's email"
         )
-    return [Target(f, mapping.get(f.name, f.name)) for f in fields]
 
 
-@dataclass
-class Plan:
-    """What a load writes: ``writes[field] = (label type, {sample id: value})``,
-    the run's known label ids after it (``id_map`` entries), and the labels
-    of unexpected types a caller asked to have returned."""
-
-    writes: dict[str, tuple[str, dict]] = field(default_factory=dict)
-    known: dict[str, dict[str, Any]] = field(default_factory=dict)
-    returned: dict[str, dict[str, dict]] = field(default_factory=dict)
+def _annotator_fields(live) -> dict:
+    fields: dict[str, dict] = {}
+    for target in live:
+        fields.setdefault(target.source.name, {})[target.annotator] = target.dest
+    return fields
 
 
-# -- reading --------------------------------------------------------------------
-
-
-def read_run(connection, results, dataset, fields, extra_fields=(), choice=None) -> TaskLoads:
-    """Exports the run's project and converts every task; the dataset is read
-    while Label Studio builds the export. Raises :class:`NotFoundError` when
-    the project is gone; fields whose control the labeling config lost are
-    left out, with a warning."""
+def read_run(
+    connection, results, dataset, fields, extra_fields=(), choice=None, state=None, wanted=None
+):
+    """Reads and converts the run's tasks: every task (an export), or with
+    the ``state`` of the last load only those changed since. Returns the
+    :class:`TaskLoads` and the :class:`incremental.LoadState` for the next
+    load; the report counts every sample of the run as a full load would.
+    Raises :class:`NotFoundError` when the project is gone."""
     sample_ids = results.sample_ids
-    report_progress(0.0, f"Exporting project {results.project_id} from Label Studio")
-    exported = projects.export_tasks(connection, results.project_id, len(sample_ids))
+    choice = choice or results.config.annotation_choice
+    started = incremental.server_time(connection)
+    annotators = projects.users(connection) if choice not in ("latest", "earliest") else {}
+    if state is None:
+        report_progress(0.0, f"Exporting project {results.project_id} from Label Studio")
+        tasks = projects.export_tasks(connection, results.project_id, len(sample_ids))
+        ahead_ids = sample_ids[:_PREFETCH]
+    else:
+        report_progress(
+            0.0, f"Reading the tasks of project {results.project_id} changed since {state.since}"
+        )
+        held = incremental.task_samples(connection, results.project_id)
+        tasks = incremental.changed_tasks(connection, results.project_id, state.since)
+        ahead_ids = []
 
     def read(ids):
-        ensure_image_sizes(dataset, ids)
+        ensure_metadata(dataset, ids)
         return read_samples(dataset, ids, [*fields, *extra_fields])
 
-    ahead = Prefetch(read, sample_ids[:_PREFETCH], _CHUNK)
+    ahead = Prefetch(read, ahead_ids, _CHUNK)
     try:
-        return load_tasks(
-            exported,
+        loads = load_tasks(
+            tasks,
             sample_ids,
             fields,
             ahead.read,
-            choice or results.config.annotation_choice,
+            choice,
             lambda done: report_progress(
-                0.1 + 0.7 * done / max(len(sample_ids), 1),
-                f"Converted {done} of {len(sample_ids)} tasks",
+                0.1 + 0.7 * done / max(len(sample_ids), 1), f"Converted {done} tasks"
             ),
+            annotators,
         )
     finally:
         ahead.close()
+    loads.report.changed = len(loads.tasks)
+    if state is None:
+        every = loads.tasks
+    else:  # the tasks not read hold what they held; deleted ones are gone
+        every = {t: v for t, v in state.tasks.items() if t in held}
+        every.update(loads.tasks)
+    tally(loads.report, every, sample_ids)
+    wanted = wanted if wanted is not None else {f.name: f.name for f in fields}
+    return loads, incremental.LoadState(started.isoformat(), every, wanted, choice)
+
+
+def read_unloaded(dataset, loads: TaskLoads, fields, sample_ids=None) -> None:
+    """Reads the samples that loaded nothing, for destinations other than
+    their own field (which receive their labels as they are): those whose
+    tasks were read, and the run's other ``sample_ids`` (without a task)."""
+    for sample_id in sample_ids or ():
+        loads.samples.setdefault(sample_id, SampleLoad("missing"))
+    ids = [sid for sid, load in loads.samples.items() if load.current is None]
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        for sample_id, values in read_samples(dataset, chunk, fields).items():
+            loads.samples[sample_id].current = values
 
 
 def live_fields(connection, results, label_schema, scalar_types) -> tuple[list, list]:
@@ -168,212 +256,14 @@ def live_fields(connection, results, label_schema, scalar_types) -> tuple[list, 
     return [f for f in fields if f not in gone], gone
 
 
-# -- planning -------------------------------------------------------------------
-
-
-def plan_load(
-    loads: TaskLoads,
-    targets_: Sequence[Target],
-    id_map: Mapping[str, Mapping[str, Any]],
-    unexpected: str = "keep",
-) -> Plan:
-    """The writes a load makes, with FiftyOne's merge rules (:mod:`.merge`),
-    and the report's label counts."""
-    plan = Plan()
-    report = loads.report
-    for target in targets_:
-        for sample_id, load in loads.samples.items():
-            loaded = _labels_for(target, load)
-            if loaded is _NOTHING:
-                continue
-            _merge_into(plan, report, target.dest_schema, sample_id, load, loaded, id_map)
-
-    by_name = {t.source.name: t.source for t in targets_}
-    for sample_id, load in loads.samples.items():
-        for stray in load.loaded.unexpected if load.loaded else ():
-            if stray.from_name not in by_name or stray.anno_type is None or stray.labels is None:
-                logger.warning(
-                    "Task %s: %d results of control %r (type %r) fit no field of this run; skipped",
-                    load.task_id,
-                    len(stray.results),
-                    stray.from_name,
-                    stray.result_type,
-                )
-            elif unexpected == "keep":
-                dest = FieldSchema(stray.anno_type, stray.anno_type)
-                _merge_into(plan, report, dest, sample_id, load, stray.labels, id_map)
-            elif unexpected == "return":
-                returned = plan.returned.setdefault(stray.from_name, {})
-                returned.setdefault(stray.anno_type, {})[sample_id] = stray.labels
-    return plan
-
-
-_NOTHING = object()
-
-
-def _labels_for(target: Target, load) -> Any:
-    """What the annotation gives a target: the loaded labels, or, for a
-    sample without a completed annotation loaded into another field, the
-    labels as they are."""
-    source = target.source
-    if load.state == "loaded":
-        return load.loaded.values.get(source.name)
-    if target.in_place or load.current is None:
-        return _NOTHING
-    value = load.current.values.get(source.name)
-    if source.label_type == "scalar":
-        return value
-    return {label.id: label for label in labels_of(value, source)}
-
-
-def _merge_into(plan, report, dest: FieldSchema, sample_id, load, loaded, id_map) -> None:
-    current = load.current.values.get(dest.name) if load.current else None
-    known_ids = _ids(id_map.get(dest.name, {}).get(sample_id))
-    if dest.label_type == "scalar":
-        merged = merge_scalar(current, loaded, sample_id in id_map.get(dest.name, {}))
-    elif issubclass(label_class(dest.label_type), fol._HasLabelList):
-        merged = merge_labels(labels_of(current, dest), set(known_ids), loaded or {})
-    else:
-        merged = merge_label(current, set(known_ids), loaded or {})
-    report.added += merged.added
-    report.edited += merged.edited
-    report.deleted += merged.deleted
-    if merged.changed:
-        plan.writes.setdefault(dest.name, (dest.label_type, {}))[1][sample_id] = _value_of(
-            merged, dest, current
-        )
-    known = _known_after(dest, known_ids, current, loaded, merged)
-    if known is not None:
-        plan.known.setdefault(dest.name, {})[sample_id] = known
-
-
-def _value_of(merged: Merged, dest: FieldSchema, current: Any) -> Any:
-    if dest.label_type != "scalar" and issubclass(label_class(dest.label_type), fol._HasLabelList):
-        return as_stored_list(merged.labels, like=current)
-    return merged.labels[0] if merged.labels else None
-
-
-def _known_after(dest, known_ids, current, loaded, merged) -> Any:
-    """The run's ``id_map`` entry after the merge: what it knew, less what the
-    annotation deleted, plus what it added; None where nothing is known."""
-    if dest.label_type == "scalar":
-        return True if merged.labels else (True if known_ids or current is not None else None)
-    kept = {label.id for label in merged.labels}
-    present = {label.id for label in labels_of(current, dest)}
-    ids = [i for i in known_ids if i in kept or i not in present]
-    ids += [i for i in (loaded or {}) if i in kept and i not in ids]
-    if issubclass(label_class(dest.label_type), fol._HasLabelList):
-        return ids
-    return ids[0] if ids else None
-
-
-def _ids(value: Any) -> list:
-    if value is None or value is True:
-        return []
-    return list(value) if isinstance(value, (list, tuple)) else [value]
-
-
-# -- the plugin's load ----------------------------------------------------------
-
-
-def load_annotations(
-    samples,
-    anno_key: str,
-    dest_field: Any = None,
-    unexpected: str = "keep",
-    cleanup: bool = False,
-    annotation_choice: str | None = None,
-    **credentials,
-) -> dict:
-    """Loads a run's annotations into the dataset, writing only what changed.
-
-    The plugin's own counterpart of FiftyOne's ``dataset.load_annotations()``,
-    with the same ``dest_field`` and ``unexpected`` (``"keep"``, ``"ignore"``
-    or ``"return"``) and the same result in the dataset, but written in bulk:
-    a load costs about what reading the export costs, however many labels the
-    annotators edited.
-
-    Args:
-        samples: the dataset (or a view of it) the run belongs to
-        anno_key: the run
-        dest_field (None): a new field for a one-field run, or ``{run field:
-            field}``; by default each field loads into itself
-        unexpected ("keep"): labels of another type than their field's go
-            into a field named after their type (``"keep"``), are dropped
-            (``"ignore"``), or are returned (``"return"``)
-        cleanup (False): delete the Label Studio project afterwards
-        annotation_choice (None): ``"latest"`` or ``"earliest"`` completed
-            annotation of a task; by default the run's own
-        **credentials: ``url``, ``api_key`` (never stored)
-
-    Returns:
-        the load report (``loaded``, ``skipped``, ``not_annotated``,
-        ``missing`` tasks; ``added``, ``edited``, ``deleted`` labels;
-        ``unexpected`` and ``problems`` regions), plus ``unexpected_labels``
-        ``{field: {type: {sample id: labels}}}`` when ``unexpected="return"``
-
-    Raises:
-        ValueError: bad ``dest_field``, ``unexpected`` or ``annotation_choice``,
-            before anything is read
-        LabelStudioError: the server failed; nothing was written
-        RunBusy: another load of the run is running
-    """
-    from .annotation_backend import scalar_types
-    from .loading import ANNOTATION_CHOICES
-
-    dataset = samples._root_dataset
-    if unexpected not in UNEXPECTED:
-        raise ValueError(f"unexpected={unexpected!r} is not one of {', '.join(UNEXPECTED)}")
-    if annotation_choice is not None and annotation_choice not in ANNOTATION_CHOICES:
-        raise ValueError(
-            f"annotation_choice={annotation_choice!r} is not one of {', '.join(ANNOTATION_CHOICES)}"
-        )
-    results = load_run_results(dataset, anno_key, **credentials)
-    schema = results.config.label_schema
-    all_targets = targets(field_schemas(schema, scalar_types(dataset, schema)), dest_field)
-
-    token = run_lock.acquire(dataset, anno_key)
-    try:
-        api = results.connect_to_api()
-        fields, gone = live_fields(api.connection, results, schema, scalar_types(dataset, schema))
-        live = [t for t in all_targets if t.source in fields]
-        extra = [t.dest_schema for t in live if not t.in_place]
-        loads = read_run(api.connection, results, dataset, fields, extra, annotation_choice)
-        if extra:
-            _read_unloaded(dataset, loads, [*fields, *extra])
-        plan = plan_load(loads, live, results.id_map, unexpected)
-        report_progress(0.85, "Writing the changed labels into the dataset")
-        for dest, (label_type, values) in plan.writes.items():
-            write_field(dataset, dest, label_type, values)
-        record_load(dataset, results, loads, plan.known)
-    finally:
-        run_lock.release(dataset, anno_key, token)
-    if cleanup:
-        results.cleanup()
-    outcome = dict(results.last_load)
-    if unexpected == "return":
-        outcome["unexpected_labels"] = plan.returned or None
-    report_progress(1.0, "Loaded")
-    return outcome
-
-
-def _read_unloaded(dataset, loads: TaskLoads, fields) -> None:
-    """Reads the samples that loaded nothing, for destinations other than
-    their own field (which receive their labels as they are)."""
-    ids = [sid for sid, load in loads.samples.items() if load.current is None]
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
-        for sample_id, values in read_samples(dataset, chunk, fields).items():
-            loads.samples[sample_id].current = values
-
-
-def record_load(dataset, results, loads: TaskLoads, known) -> None:
+def record_load(dataset, results, loads: TaskLoads, known, extra=None) -> None:
     """Saves the run with what the load knows now and its report."""
     for dest, entries in known.items():
         results.id_map.setdefault(dest, {}).update(entries)
     results.last_load = {
         "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         **loads.report.as_dict(),
+        **(extra or {}),
     }
     logger.info("Loaded run '%s': %s", results.key, loads.report.as_dict())
     type(results.backend).save_run_results(dataset, results.key, results)
@@ -395,147 +285,6 @@ def load_run_results(dataset, anno_key: str, **credentials):
         credentials.update(url=credentials.get("url") or cached.config.url)
         credentials["api_key"] = cached.config.api_key
     return dataset.load_annotation_results(anno_key, **credentials)
-
-
-# -- FiftyOne's load ------------------------------------------------------------
-
-
-def download_annotations(api, results) -> dict:
-    """The labels of every sample of the run, in the form FiftyOne's
-    ``load_annotations()`` merges (``{field: {type: {sample id: {label id:
-    label}}}}``): what its task holds, or the labels as they are where the
-    task has no completed annotation (FiftyOne deletes the labels of a sample
-    it gets nothing for)."""
-    from .annotation_backend import scalar_types
-
-    dataset = results.samples._root_dataset
-    token = run_lock.acquire(dataset, results.key)
-    try:
-        # another process (the App, a delegated worker) may have loaded the
-        # run since FiftyOne cached these results
-        config = results.config
-        stored = load_run_results(dataset, results.key, url=config.url, api_key=config.api_key)
-        results.id_map, results.sample_ids = stored.id_map, stored.sample_ids
-        schema = results.config.label_schema
-        types = scalar_types(dataset, schema)
-        fields, gone = live_fields(api.connection, results, schema, types)
-        loads = read_run(api.connection, results, dataset, fields, gone)
-        _read_unloaded(dataset, loads, [*fields, *gone])
-        plan = plan_load(loads, targets(fields, None), results.id_map, "return")
-        annotations = {}
-        for f in [*fields, *gone]:
-            anno_type = family_of(f).anno_type
-            annotations[f.name] = {anno_type: _fiftyone_labels(f, loads, f in gone)}
-        for name, kinds in plan.returned.items():
-            annotations[name].update(kinds)
-        results.last_load = {
-            "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            **loads.report.as_dict(),
-        }
-        results._not_merged = _not_merged(loads, fields)
-    finally:
-        run_lock.release(dataset, results.key, token)
-    report_progress(0.9, "Merging the labels into the dataset")
-    return annotations
-
-
-NOT_MERGED = {
-    "detection": ("rotation", "rotated_box"),
-    "detections": ("rotation", "rotated_box"),
-    "instance": ("mask_path",),
-    "instances": ("mask_path",),
-    "segmentation": ("mask_path",),
-}
-"""What FiftyOne's merge does not copy onto a label it keeps (it copies the
-class, ``index``, geometry and the attributes a run declares): the rotated
-rectangle (see :mod:`conversions.geometry`) and where an edited mask is now
-stored (see :func:`.dataset_io.settle_mask_file`)."""
-
-
-def _not_merged(loads: TaskLoads, fields: Sequence[FieldSchema]) -> dict[str, dict]:
-    """``{label id: {attribute: value}}`` of the edited labels whose
-    :data:`NOT_MERGED` attributes changed."""
-    changes: dict[str, dict] = {}
-    for load in loads.samples.values():
-        if load.state != "loaded":
-            continue
-        for f in fields:
-            names = NOT_MERGED.get(f.label_type)
-            if not names:
-                continue
-            before = {old.id: old for old in labels_of(load.current.values.get(f.name), f)}
-            for label_id, label in (load.loaded.values.get(f.name) or {}).items():
-                original = before.get(label_id)
-                if original is None or label is original:
-                    continue  # added whole by FiftyOne's merge, or untouched
-                changed = {
-                    name: _attribute(label, name)
-                    for name in names
-                    if _attribute(label, name) != _attribute(original, name)
-                }
-                if changed:
-                    changes[label_id] = changed
-    return changes
-
-
-def _attribute(label: Any, name: str) -> Any:
-    return label.get_attribute_value(name, None)
-
-
-def write_what_fiftyone_does_not(dataset, results) -> None:
-    """After FiftyOne's merge (from the backend's ``save_run_results``),
-    writes the :data:`NOT_MERGED` attributes of the labels the annotators
-    edited, wherever the merge put them (their field, or a ``dest_field``,
-    which FiftyOne records in the run's ``id_map``)."""
-    changes = getattr(results, "_not_merged", None)
-    results._not_merged = None
-    if not changes:
-        return
-    collection = all_slices(dataset)
-    schema = results.config.label_schema
-    for name in [*schema, *(k for k in results.id_map if k not in schema)]:
-        field = collection.get_field(name)
-        document_type = getattr(field, "document_type", None)
-        if document_type is None or not issubclass(document_type, fol.Label):
-            continue
-        prefix = name
-        if issubclass(document_type, fol._HasLabelList):
-            prefix = f"{name}.{document_type._LABEL_LIST_FIELD}"
-        held = set(
-            collection.filter_labels(name, _id_in(changes)).values(f"{prefix}.id", unwind=True)
-        )
-        by_attribute: dict[str, dict] = {}
-        for label_id in held & set(changes):
-            for attribute, value in changes[label_id].items():
-                by_attribute.setdefault(attribute, {})[label_id] = value
-        for attribute, values in by_attribute.items():
-            collection.set_label_values(f"{prefix}.{attribute}", values)
-
-
-def _id_in(ids) -> Any:
-    from bson import ObjectId
-    from fiftyone import ViewField as F
-
-    return F("_id").is_in([ObjectId(i) for i in ids])
-
-
-def _fiftyone_labels(f: FieldSchema, loads: TaskLoads, gone: bool) -> dict:
-    found = {}
-    for sample_id, load in loads.samples.items():
-        if load.state == "loaded" and not gone:
-            value = load.loaded.values.get(f.name)
-        elif load.current is not None:
-            value = load.current.values.get(f.name)
-            if f.label_type != "scalar":
-                value = {label.id: label for label in labels_of(value, f)}
-        else:
-            continue
-        if f.label_type == "scalar":
-            if value is not None:
-                found[sample_id] = value
-        elif value:
-            found[sample_id] = {label_id: as_label(label) for label_id, label in value.items()}
-    return found
 
 
 def current_key(dataset, key: str, run_id: str) -> str | None:

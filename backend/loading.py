@@ -13,19 +13,25 @@ import itertools
 import logging
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from typing import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
-from ..conversions import FieldSchema, Frame, LoadedSample, labels_of, load_sample
+from ..conversions import FieldSchema, LoadedSample, labels_of, load_sample
 from .dataset_io import SampleValues, settle_mask_file
 from .stored_labels import same_label
 from .tasks import SAMPLE_ID
 
 logger = logging.getLogger(__name__)
 
-ANNOTATION_CHOICES = ("latest", "earliest")
+ANNOTATION_CHOICES = ("latest", "earliest", "all")
+"""Which completed annotation of a task loads: the most recently updated, the
+first, or each annotator's (into fields of their own); or an annotator's
+email: that annotator's latest."""
 STATES = ("loaded", "skipped", "not_annotated", "missing")
 _CHUNK = 1000
 _MASK_TYPES = ("instance", "instances", "segmentation")
+ANNOTATOR, ANNOTATED_AT = "annotator", "annotated_at"
+"""The attributes of a loaded label that say who made it and when."""
 
 
 @dataclass
@@ -36,7 +42,8 @@ class LoadReport:
     annotators skipped it), ``not_annotated``, ``missing`` (the sample's task
     is gone from Label Studio); labels: ``added``, ``edited``, ``deleted``;
     ``unexpected`` results fit no field of the run and ``problems`` are
-    malformed regions, both skipped with a warning.
+    malformed regions, both skipped with a warning; ``changed`` tasks were
+    read (all of them, or those changed since the last load).
     """
 
     loaded: int = 0
@@ -48,6 +55,7 @@ class LoadReport:
     deleted: int = 0
     unexpected: int = 0
     problems: int = 0
+    changed: int = 0
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -62,38 +70,75 @@ class SampleLoad:
         current: the sample as the dataset holds it now (read for loaded samples)
         loaded: the labels its annotation holds (loaded samples only)
         task_id: its Label Studio task
+        by_annotator: with ``annotation_choice="all"``, ``{annotator: labels}``
+            of each annotator's annotation
+        annotator, annotated_at: who completed the annotation loaded, and when
     """
 
     state: str
     current: SampleValues | None = None
     loaded: LoadedSample | None = None
     task_id: int | None = None
+    by_annotator: dict[str, LoadedSample] = dataclass_field(default_factory=dict)
+    annotator: str | None = None
+    annotated_at: datetime | None = None
 
 
 @dataclass
 class TaskLoads:
-    """Every sample of a run with what its task holds, and the report."""
+    """The samples whose tasks a load read, with what those hold; each task's
+    ``[sample id, state]``; and the report."""
 
     samples: dict[str, SampleLoad]
+    tasks: dict[str, list] = dataclass_field(default_factory=dict)
     report: LoadReport = dataclass_field(default_factory=LoadReport)
 
 
-def choose_annotation(annotations: Sequence[dict], choice: str = "latest") -> dict | None:
+def choose_annotation(
+    annotations: Sequence[dict], choice: str = "latest", annotators: Mapping[Any, str] = {}
+) -> dict | None:
     """The completed annotation that counts, or None.
 
     Example:
-        >>> a = [{"id": 1, "updated_at": "2026-01-02T00:00:00Z", "result": []},
+        >>> a = [{"id": 1, "updated_at": "2026-01-02T00:00:00Z", "result": [], "completed_by": 7},
         ...      {"id": 2, "updated_at": "2026-01-03T00:00:00Z", "was_cancelled": True}]
-        >>> choose_annotation(a)["id"]
-        1
+        >>> choose_annotation(a)["id"], choose_annotation(a, "bob@x.org", {7: "alice@x.org"})
+        (1, None)
     """
     completed = [
         a for a in annotations if not a.get("was_cancelled") and a.get("result") is not None
     ]
+    if choice not in ("latest", "earliest", "all"):
+        completed = [a for a in completed if annotator_of(a, annotators) == choice]
     if not completed:
         return None
-    pick = max if choice == "latest" else min
+    pick = min if choice == "earliest" else max
     return pick(completed, key=_updated)
+
+
+def by_annotator(annotations: Sequence[dict], annotators: Mapping[Any, str]) -> dict[str, dict]:
+    """Each annotator's latest completed annotation: ``{annotator: annotation}``."""
+    latest: dict[str, dict] = {}
+    for annotation in annotations:
+        if annotation.get("was_cancelled") or annotation.get("result") is None:
+            continue
+        who = annotator_of(annotation, annotators)
+        if who not in latest or _updated(annotation) > _updated(latest[who]):
+            latest[who] = annotation
+    return latest
+
+
+def annotator_of(annotation: Mapping, annotators: Mapping[Any, str]) -> str:
+    """Who completed an annotation: the user's email where known, else their id.
+
+    Example:
+        >>> annotator_of({"completed_by": 3}, {3: "ann@x.org"}), annotator_of({"completed_by": 4}, {})
+        ('ann@x.org', 'user 4')
+    """
+    who = annotation.get("completed_by")
+    if isinstance(who, Mapping):
+        who = who.get("email") or who.get("id")
+    return annotators.get(who) or (who if isinstance(who, str) else f"user {who}")
 
 
 def _updated(annotation: dict) -> tuple[str, int]:
@@ -108,85 +153,123 @@ def load_tasks(
     read_samples: Callable[[list[str]], Mapping[str, SampleValues]],
     choice: str = "latest",
     progress: Callable[[int], None] = lambda done: None,
+    annotators: Mapping[Any, str] = {},
 ) -> TaskLoads:
-    """Converts the exported tasks of a run, a chunk at a time.
+    """Converts a run's tasks, a chunk at a time.
 
     Args:
-        tasks: the project's tasks, as exported (with annotations)
+        tasks: tasks of the project, as exported (with annotations): all of
+            them, or those changed since the last load
         sample_ids: the samples the run sent
         fields: the run's fields whose controls the project still has
         read_samples: ``(sample ids) -> {sample id: SampleValues}``, the
             current state of those samples (their labels are the originals
             that untouched regions come back as)
-        choice: which completed annotation counts
+        choice: which completed annotation counts (:data:`ANNOTATION_CHOICES`,
+            or an annotator's email)
         progress: told how many tasks were read so far
+        annotators: ``{user id: email}`` of the server's users
+
+    Returns:
+        the :class:`TaskLoads` of the samples whose tasks were read
     """
     sent = set(sample_ids)
-    samples: dict[str, SampleLoad] = {}
+    loads = TaskLoads({})
     stamps: dict[str, str] = {}  # sample id -> updated_at of the annotation loaded
-    report = LoadReport()
     done = 0
     for chunk in _chunks(tasks, _CHUNK):
         picks = {}
         for task in chunk:
             sample_id = (task.get("data") or {}).get(SAMPLE_ID)
             if sample_id not in sent:
-                logger.warning("Task %s holds no sample of this run; ignored", task.get("id"))
-                continue
+                continue  # another run's, in a project runs share
             annotations = task.get("annotations") or []
-            annotation = choose_annotation(annotations, choice)
+            if choice == "all":
+                chosen = by_annotator(annotations, annotators)
+                annotation = max(chosen.values(), key=_updated, default=None)
+            else:
+                annotation = choose_annotation(annotations, choice, annotators)
             if annotation is None:
-                if sample_id not in samples:
-                    cancelled = any(a.get("was_cancelled") for a in annotations)
-                    state = "skipped" if cancelled else "not_annotated"
-                    samples[sample_id] = SampleLoad(state, task_id=task.get("id"))
+                cancelled = any(a.get("was_cancelled") for a in annotations)
+                state = "skipped" if cancelled else "not_annotated"
+                loads.tasks[str(task.get("id"))] = [sample_id, state]
+                if sample_id not in loads.samples:
+                    loads.samples[sample_id] = SampleLoad(state, task_id=task.get("id"))
                 continue
+            loads.tasks[str(task.get("id"))] = [sample_id, "loaded"]
             stamp = str(annotation.get("updated_at") or "")
             if stamps.get(sample_id, "") > stamp:
                 continue  # a duplicate task of this sample with an older annotation
             stamps[sample_id] = stamp
-            picks[sample_id] = (task, annotation)
+            picks[sample_id] = (task, chosen if choice == "all" else {None: annotation})
         if picks:
             current = read_samples(list(picks))
-            for sample_id, (task, annotation) in picks.items():
-                samples[sample_id] = _convert(
-                    sample_id, task, annotation, current.get(sample_id), fields, report
-                )
+            for sample_id, (task, chosen) in picks.items():
+                load = SampleLoad("loaded", current.get(sample_id), task_id=task.get("id"))
+                if None in chosen:
+                    load.annotator = annotator_of(chosen[None], annotators)
+                    load.annotated_at = _when(chosen[None])
+                for who, annotation in chosen.items():
+                    loaded = _convert(task, annotation, load, fields, loads.report, annotators)
+                    if who is None:
+                        load.loaded = loaded
+                    else:
+                        load.by_annotator[who] = loaded
+                loads.samples[sample_id] = load
         done += len(chunk)
         progress(done)
+    return loads
 
-    for sample_id in sent:
-        samples.setdefault(sample_id, SampleLoad("missing"))
-    for load in samples.values():
-        setattr(report, load.state, getattr(report, load.state) + 1)
+
+def tally(report: LoadReport, tasks: Mapping[str, list], sample_ids: Sequence[str]) -> None:
+    """Counts the run's samples by the state of their tasks: ``loaded`` if any
+    of its tasks loaded, else ``skipped``, else ``not_annotated``; a sample
+    without a task is ``missing``."""
+    best: dict[str, str] = {}
+    for sample_id, state in tasks.values():
+        if STATES.index(state) < STATES.index(best.get(sample_id, "missing")):
+            best[sample_id] = state
+    for sample_id in sample_ids:
+        state = best.get(sample_id, "missing")
+        setattr(report, state, getattr(report, state) + 1)
     if report.missing:
         logger.warning(
             "%d samples of this run have no task in Label Studio any more (deleted there?); "
             "their labels are left as they are",
             report.missing,
         )
-    return TaskLoads(samples, report)
 
 
-def _convert(sample_id, task, annotation, current, fields, report) -> SampleLoad:
-    current = current or SampleValues(None, None, {})
-    frame = Frame(current.width or 0, current.height or 0, sample_id)
+def _convert(task, annotation, load: SampleLoad, fields, report, annotators) -> LoadedSample:
+    """One annotation's labels; the new and edited ones record who made them
+    and when (``annotator``, ``annotated_at``)."""
+    current = load.current or SampleValues(None, None, {})
+    sample_id = str(task["data"][SAMPLE_ID])
+    frame = current.frame(sample_id)
     originals = {
-        f.name: {label.id: label for label in labels_of(current.values.get(f.name), f)}
+        f.name: label_index(current.values.get(f.name), f)
         for f in fields
         if f.label_type != "scalar"
     }
     loaded = load_sample(annotation["result"], fields, frame, originals)
+    who, when = annotator_of(annotation, annotators), _when(annotation)
     for f in fields:
         if f.label_type == "scalar":
             continue
-        labels = loaded.values.get(f.name) or {}
-        for label_id, label in labels.items():
-            original = originals[f.name].get(label_id)
-            if original is not None and label is not original and same_label(label, original):
-                labels[label_id] = original  # rebuilt, but the same: unchanged
-            elif f.label_type in _MASK_TYPES:
-                settle_mask_file(label)
+        for labels, before in label_dicts(loaded.values.get(f.name), originals[f.name], f):
+            for label_id, label in labels.items():
+                original = before.get(label_id)
+                if original is not None and label is not original and same_label(label, original):
+                    labels[label_id] = original  # rebuilt, but the same: unchanged
+                    continue
+                if label is original:
+                    continue
+                label[ANNOTATOR], label[ANNOTATED_AT] = who, when
+                if original is not None and same_label(label, original):
+                    labels[label_id] = original  # loaded before, by the same annotation
+                elif f.label_type in _MASK_TYPES:
+                    settle_mask_file(label)
+    _check_frames_count(task, annotation, frame)
     for problem in loaded.problems:
         logger.warning(
             "Task %s, region %s of '%s': skipped: %s",
@@ -197,7 +280,57 @@ def _convert(sample_id, task, annotation, current, fields, report) -> SampleLoad
         )
     report.problems += len(loaded.problems)
     report.unexpected += sum(len(stray.results) for stray in loaded.unexpected)
-    return SampleLoad("loaded", current, loaded, task.get("id"))
+    return loaded
+
+
+def label_index(value: Any, field: FieldSchema) -> dict:
+    """A field value's labels by id, ``{label id: label}``; of a frame-level
+    field, ``{frame number: {label id: label}}``."""
+    if field.is_frame_field:
+        return {n: {label.id: label for label in labels} for n, labels in (value or {}).items()}
+    return {label.id: label for label in labels_of(value, field)}
+
+
+def label_dicts(loaded, originals, field: FieldSchema):
+    """The ``({label id: label}, {label id: original})`` pairs of a field's
+    loaded labels: one, or one per frame of a frame-level field."""
+    if not loaded:
+        return []
+    if field.is_frame_field:
+        return [(labels, originals.get(n, {})) for n, labels in loaded.items()]
+    return [(loaded, originals)]
+
+
+def _check_frames_count(task, annotation, frame) -> None:
+    """Warns where Label Studio's editor counted another number of frames in
+    a video than FiftyOne's metadata: its frame numbers may not be FiftyOne's."""
+    if not frame.frames_count:
+        return
+    counts = {
+        r["value"].get("framesCount")
+        for r in annotation["result"]
+        if isinstance(r, dict) and isinstance(r.get("value"), dict)
+    } - {None, frame.frames_count}
+    if counts:
+        logger.warning(
+            "Sample %s (task %s): Label Studio's editor counts %s frames where FiftyOne's "
+            "metadata.total_frame_count is %d; frame numbers may differ (recompute the "
+            "metadata with compute_metadata(overwrite=True), or re-encode the video with a "
+            "constant frame rate)",
+            frame.key,
+            task.get("id"),
+            sorted(counts),
+            frame.frames_count,
+        )
+
+
+def _when(annotation: Mapping) -> datetime | None:
+    stamp = annotation.get("updated_at") or annotation.get("created_at")
+    if not stamp:
+        return None
+    when = datetime.fromisoformat(str(stamp).replace("Z", "+00:00")).astimezone(timezone.utc)
+    # as FiftyOne's database keeps it: naive UTC, whole milliseconds
+    return when.replace(tzinfo=None, microsecond=when.microsecond // 1000 * 1000)
 
 
 def _chunks(items: Iterable, size: int) -> Iterator[list]:

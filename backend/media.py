@@ -9,7 +9,8 @@ and the task gets the URL of the upload whose stored name holds that id.
 
 Label Studio's editor shows media in the browser: an image type the browser
 cannot show (TIFF, ...) is uploaded converted to PNG, and refused where it
-would be referenced as it is (local storage, URLs), before anything is made.
+would be referenced as it is (local storage, URLs), before anything is made;
+a video it cannot play is refused.
 """
 
 from __future__ import annotations
@@ -34,6 +35,14 @@ UPLOADABLE_EXTENSIONS = frozenset({".bmp", ".gif", ".jpg", ".jpeg", ".png", ".sv
 
 BROWSER_EXTENSIONS = UPLOADABLE_EXTENSIONS | {".apng", ".avif"}
 """Image types Chrome and Firefox show, so the editor can show them as they are."""
+
+VIDEO_EXTENSIONS = frozenset({".mp4", ".webm"})
+"""Video containers Label Studio accepts as uploads and browsers play."""
+
+PLAYABLE_CODECS = frozenset({"avc1", "avc3", "h264", "vp08", "vp8", "vp09", "vp9", "av01", "av1"})
+"""Video codecs (FiftyOne's ``metadata.encoding_str``, the stream's fourcc)
+Chrome and Firefox play: H.264, VP8, VP9, AV1. A WebM stream has no fourcc
+(``[0][0][0][0]``): its codecs are all playable."""
 
 _URL_SCHEMES = ("http", "https", "s3", "gs", "azure-blob", "az")
 _UPLOAD_NAME = re.compile(r"[_-]([0-9a-f]{24})\.[A-Za-z0-9]+$")
@@ -84,16 +93,40 @@ def extension(path: str) -> str:
     return os.path.splitext(urlparse(path).path if is_url(path) else path)[1].lower()
 
 
-def plan_media(filepaths: Sequence[str], mode: str, local_files: LocalFiles) -> MediaPlan:
+def plan_media(
+    filepaths: Sequence[str],
+    mode: str,
+    local_files: LocalFiles,
+    encodings: Sequence[str | None] | None = None,
+) -> MediaPlan:
     """Decides how media reach Label Studio; ``"auto"`` picks URLs when every
     path is one, local storage when every file lies under Label Studio's
     document root and the browser can show them as they are, else upload.
     Raises ValueError, naming ``media``, the files and the fix, when the
-    requested mode cannot serve these paths."""
+    requested mode cannot serve these paths.
+
+    ``encodings`` are the videos' codecs (FiftyOne's ``metadata.encoding_str``),
+    for a video collection: a video the browser cannot play is refused in
+    every mode (a video is not converted).
+
+    Example:
+        >>> plan_media(["/v/a.avi"], "auto", LocalFiles(False, None), ["XVID"])
+        Traceback (most recent call last):
+        ...
+        ValueError: the browser cannot play 1 .avi file (a.avi), ...
+    """
     if mode not in MEDIA_MODES:
         raise ValueError(f"media={mode!r} is not one of {', '.join(MEDIA_MODES)}")
+    if encodings is not None:
+        unplayable = _not_played(filepaths, encodings)
+        if unplayable:
+            raise ValueError(
+                f"the browser cannot play {_named(unplayable)}, so Label Studio's editor would "
+                "show no video; it plays .mp4 (H.264) and .webm (VP8, VP9, AV1): re-encode them, "
+                "e.g. ffmpeg -i in.mov -c:v libx264 -pix_fmt yuv420p out.mp4, and annotate those"
+            )
     urls = [is_url(path) for path in filepaths]
-    unshown = _not_shown(filepaths)
+    unshown = [] if encodings is not None else _not_shown(filepaths)
     if all(urls):
         if mode not in ("auto", "url"):
             raise ValueError(
@@ -146,6 +179,16 @@ def plan_media(filepaths: Sequence[str], mode: str, local_files: LocalFiles) -> 
 
 def _not_shown(filepaths: Sequence[str]) -> list[str]:
     return [path for path in filepaths if extension(path) not in BROWSER_EXTENSIONS]
+
+
+def _not_played(filepaths: Sequence[str], encodings: Sequence[str | None]) -> list[str]:
+    def played(path, encoding):
+        codec = (encoding or "").strip().lower()
+        if extension(path) == ".webm":
+            return True
+        return extension(path) in VIDEO_EXTENSIONS and (not codec or codec in PLAYABLE_CODECS)
+
+    return [path for path, encoding in zip(filepaths, encodings) if not played(path, encoding)]
 
 
 def _named(paths: Sequence[str]) -> str:
@@ -364,7 +407,7 @@ def _uploaded(connection, project_id, upload_ids=None) -> dict[str, str]:
 def _payload(path: str, sample_id: str) -> tuple[str, object]:
     """``(upload name, open file or PNG bytes)``: the file as it is, or
     converted to PNG where the browser cannot show it."""
-    if extension(path) in UPLOADABLE_EXTENSIONS:
+    if extension(path) in UPLOADABLE_EXTENSIONS | VIDEO_EXTENSIONS:
         return upload_name(path, sample_id), open(path, "rb")
     from PIL import Image
 

@@ -78,7 +78,12 @@ def is_ours(project: dict, title: str, request_id: str) -> bool:
 
 
 def create_project(
-    connection: Connection, title: str, label_config: str, request_id: str, about: str
+    connection: Connection,
+    title: str,
+    label_config: str,
+    request_id: str,
+    about: str,
+    **settings,
 ) -> int:
     """Creates a project (titled, with the request's marker in its
     description ``about``); returns its id. When the server fails without
@@ -88,7 +93,7 @@ def create_project(
         try:
             project = connection.call(
                 lambda: connection.sdk.projects.create(
-                    title=title, label_config=label_config, description=about
+                    title=title, label_config=label_config, description=about, **settings
                 ),
                 f"create project {title!r}",
                 creates=True,
@@ -112,14 +117,48 @@ def find_project(connection: Connection, title: str, request_id: str) -> int | N
     return None
 
 
-def read_project(connection: Connection, project_id: int) -> dict | None:
+def find_target(connection: Connection, project_id, title) -> dict | None:
+    """The existing project a request names (by id, or by an exact title),
+    with its labeling config; None when it names none (a new project).
+    Raises ValueError when the id does not exist or the title is ambiguous."""
+    if project_id is not None:
+        project = read_project(connection, project_id, "id,title,label_config")
+        if project is None:
+            raise ValueError(
+                f"project_id={project_id}: Label Studio at {connection.url} has no such project"
+            )
+        return project
+    if not title:
+        return None
+    params = {"title": title, "page_size": 100, "include": "id,title,label_config"}
+    same = [p for p in _paged(connection, "api/projects", params) if p.get("title") == title]
+    if len(same) > 1:
+        raise ValueError(
+            f"project_name={title!r} names {len(same)} projects (ids "
+            f"{', '.join(str(p['id']) for p in same)}); give project_id instead"
+        )
+    return same[0] if same else None
+
+
+def update_project(connection: Connection, project_id: int, **changes) -> None:
+    connection.request(
+        "PATCH",
+        f"api/projects/{project_id}/",
+        f"update project {project_id}",
+        json=changes,
+    )
+
+
+def read_project(
+    connection: Connection, project_id: int, include: str = "id,title,description"
+) -> dict | None:
     """A project's id, title and description, or None when it does not exist."""
     try:
         return connection.request(
             "GET",
             f"api/projects/{project_id}/",
             f"read project {project_id}",
-            params={"include": "id,title,description"},
+            params={"include": include},
         )
     except NotFoundError:
         return None
@@ -139,6 +178,13 @@ def label_config(connection: Connection, project_id: int) -> str | None:
             return None
         raise
     return project.get("label_config")
+
+
+def users(connection: Connection) -> dict[int, str]:
+    """``{user id: email}`` of the server's users (annotations name their
+    annotator by id)."""
+    found = connection.request("GET", "api/users/", "list the users") or []
+    return {user["id"]: user.get("email") or user.get("username") for user in found}
 
 
 def project_url(connection_url: str, project_id: int) -> str:

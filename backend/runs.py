@@ -11,7 +11,7 @@ import fiftyone as fo
 import fiftyone.core.annotation as foan
 
 from ..legacy import legacy_name, migrate_runs
-from . import projects
+from . import incremental, projects
 from .annotation_backend import PLACEHOLDER_URL, LabelStudioAnnotationAPI
 from .client import LabelStudioError, ServerInfo
 from .load import load_run_results
@@ -110,16 +110,18 @@ def run_meta(dataset, anno_key: str) -> dict:
 
 def runs_progress(dataset, credentials: Credentials) -> dict[str, dict]:
     """Status of every run of this plugin on the dataset whose project lives
-    on the credentials' server, in one request per 100 runs:
+    on the credentials' server, in one request per 100 runs (and one per run
+    loaded before, for the tasks changed since):
     ``{anno_key: {"total", "annotated", "skipped", "remaining", "project_id",
-    "project_url"}}``; a run whose project is gone has ``"missing": True``."""
+    "project_url", "changed"}}``; a run whose project is gone has ``"missing": True``."""
     metas = {key: run_meta(dataset, key) for key in plugin_runs(dataset)}
     here = {
         key: meta
         for key, meta in metas.items()
         if meta.get("project_id") is not None and _same_server(meta.get("url"), credentials.url)
     }
-    found = credentials.api().progress(meta["project_id"] for meta in here.values())
+    api = credentials.api()
+    found = api.progress(meta["project_id"] for meta in here.values())
     status = {}
     for key, meta in here.items():
         progress = found.get(meta["project_id"])
@@ -127,7 +129,14 @@ def runs_progress(dataset, credentials: Credentials) -> dict[str, dict]:
             "project_id": meta["project_id"],
             "project_url": projects.project_url(meta["url"].rstrip("/"), meta["project_id"]),
         }
-        status[key] = {**progress.as_dict(), **info} if progress else {**info, "missing": True}
+        if progress is None:
+            status[key] = {**info, "missing": True}
+            continue
+        status[key] = {**progress.as_dict(), **info}
+        if meta.get("changes_since"):
+            status[key]["changed"] = incremental.count_changed(
+                api.connection, meta["project_id"], meta["changes_since"]
+            )
     return status
 
 

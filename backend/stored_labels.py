@@ -41,6 +41,8 @@ class StoredLabel:
         return str(self._doc["_id"])
 
     label = _stored("label")
+    index = _stored("index")
+    support = _stored("support")
     bounding_box = _stored("bounding_box")
     confidence = _stored("confidence")
     points = _stored("points")

@@ -1,6 +1,7 @@
 """Label Studio tasks from FiftyOne samples, imported in batches.
 
-Each task's data holds its media URL and its sample id; existing labels go
+Each task's data holds its media URL (``image`` or ``video``, with a
+video's frame rate) and its sample id; existing labels go
 with it as a prediction (the default: an annotator accepts or edits it) or as
 an annotation. Batches are imported one after another: Label Studio on SQLite
 silently drops predictions of an import that collides with another write, so
@@ -12,11 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Sequence
 
-from ..conversions import IMAGE_TAG, FieldSchema, Frame, Problem, export_sample
+from ..conversions import FieldSchema, Frame, Problem, export_sample
 from .client import Connection, LabelStudioError, NotFoundError, UnknownOutcome
 
 SAMPLE_ID = "sample_id"
 """Task data key holding the FiftyOne sample id."""
+FPS = "fps"
+"""Task data key holding a video's frame rate (FiftyOne's ``metadata.frame_rate``)."""
 
 MODEL_VERSION = "fiftyone"
 EXISTING_LABELS = ("predictions", "annotations")
@@ -48,7 +51,9 @@ def task_of(
     sample: SampleTask, fields: Sequence[FieldSchema], existing_labels: str, report: ImportReport
 ) -> dict:
     """The Label Studio task of a sample, with its labels as a prediction or an annotation."""
-    task = {"data": {IMAGE_TAG: sample.url, SAMPLE_ID: sample.sample_id}}
+    task = {"data": {sample.frame.tag: sample.url, SAMPLE_ID: sample.sample_id}}
+    if sample.frame.fps:
+        task["data"][FPS] = sample.frame.fps  # the Video tag's frameRate="$fps"
     results, problems = export_sample(sample.values, fields, sample.frame)
     report.problems.extend((sample.sample_id, problem) for problem in problems)
     if results:
@@ -67,22 +72,22 @@ def import_tasks(
     project_id: int,
     tasks: Iterable[dict],
     on_batch=lambda num_done: None,
-) -> int:
-    """Imports tasks in batches of bounded count and size; returns how many.
+) -> list[int]:
+    """Imports tasks in batches of bounded count and size; returns their ids.
 
     ``on_batch(n)`` is told how many tasks are in so far.
     """
-    done = 0
+    created: list[int] = []
     for batch in _batches(tasks):
-        _import_batch(connection, project_id, batch)
-        done += len(batch)
-        on_batch(done)
-    return done
+        created += _import_batch(connection, project_id, batch)
+        on_batch(len(created))
+    return created
 
 
 def _import_batch(
     connection: Connection, project_id: int, batch: list[dict], attempts: int = 2
-) -> None:
+) -> list[int]:
+    """Imports one batch; returns the ids of its tasks."""
     expected = {
         "task_count": len(batch),
         "prediction_count": sum(len(task.get("predictions", [])) for task in batch),
@@ -103,30 +108,40 @@ def _import_batch(
         # the import may have gone in: send again only what the project lacks
         held = task_ids_by_sample(connection, project_id)
         missing = [task for task in batch if task["data"][SAMPLE_ID] not in held]
+        ids = [
+            i
+            for task in batch
+            if task["data"][SAMPLE_ID] in held
+            for i in held[task["data"][SAMPLE_ID]]
+        ]
         if missing:
-            _import_batch(connection, project_id, missing, attempts - 1)
-        return
+            ids += _import_batch(connection, project_id, missing, attempts - 1)
+        return ids
     got = {key: body.get(key) or 0 for key in expected}
+    task_ids = body.get("task_ids") or []
     if got == expected:
-        return
+        return task_ids
     # Label Studio retried the import after a database lock and kept only the
     # bare tasks: take them out and import the batch again
-    task_ids = body.get("task_ids") or []
     if task_ids:
-        connection.request(
-            "POST",
-            "api/dm/actions",
-            "delete incompletely imported tasks",
-            idempotent=True,
-            params={"id": "delete_tasks", "project": project_id},
-            json={"selectedItems": {"all": False, "included": task_ids}},
-        )
+        delete_tasks(connection, project_id, task_ids)
     if attempts > 1:
-        _import_batch(connection, project_id, batch, attempts - 1)
-        return
+        return _import_batch(connection, project_id, batch, attempts - 1)
     raise LabelStudioError(
         f"Label Studio imported {got} where {expected} were sent, twice. Another client may be "
         "writing to the server at the same time; try again when it is idle."
+    )
+
+
+def delete_tasks(connection: Connection, project_id: int, task_ids: Sequence[int]) -> None:
+    """Deletes tasks of a project (and their annotations), in one request."""
+    connection.request(
+        "POST",
+        "api/dm/actions",
+        f"delete {len(task_ids)} tasks",
+        idempotent=True,
+        params={"id": "delete_tasks", "project": project_id},
+        json={"selectedItems": {"all": False, "included": list(task_ids)}},
     )
 
 
@@ -175,11 +190,12 @@ def _batches(tasks: Iterable[dict]) -> Iterator[list[dict]]:
 
 def _approximate_size(task: dict) -> int:
     """Bytes of a task's JSON, give or take: brush RLEs take ~4 bytes a value,
-    polygon points ~40 and line vertices ~80."""
+    polygon points ~40, line vertices ~80 and video keyframes ~160."""
     size = 200
     for label_set in task.get("predictions", []) + task.get("annotations", []):
         for result in label_set["result"]:
             value = result["value"]
             size += 300 + 4 * len(value.get("rle", ()))
             size += 40 * len(value.get("points", ())) + 80 * len(value.get("vertices", ()))
+            size += 160 * len(value.get("sequence", ()))
     return size

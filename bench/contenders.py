@@ -1,10 +1,17 @@
-"""The three contenders' phases, each split into an untimed preparation and
-the timed call (see ``measure.py``).
+"""The contenders' phases, each split into an untimed preparation and the
+timed call (see ``measure.py``).
 
-- ``plugin``: this plugin's backend through FiftyOne's API (personal access token);
+- ``plugin``: this plugin (personal access token): its request through
+  FiftyOne's ``dataset.annotate()``, its own bulk load
+  ``fiftyone_labelstudio.load_annotations()`` (what the App's operator runs),
+  and its status and cleanup through the run's results;
+- ``plugin-fiftyone``: the same backend, loaded through FiftyOne's
+  ``dataset.load_annotations()`` (FiftyOne's per-sample merge);
 - ``builtin``: FiftyOne's own Label Studio backend (legacy token);
-- ``floor``: the same imports and exports as bare REST calls, with no FiftyOne
+- ``floor``: the same imports and reads as bare REST calls, with no FiftyOne
   work (its tasks were converted before timing, see ``workloads.write_floor_tasks``).
+  Its load is one of Label Studio's complete reads of a project (:data:`READS`),
+  each measured as a contender of its own, ``floor:<read>``.
 
 ``prepare(contender, phase, context)`` returns ``(call, describe)``: ``call()``
 is what is timed, ``describe(value)`` turns its return value into a small
@@ -22,10 +29,21 @@ from urllib.parse import quote
 import httpx
 from label_studio_sdk import LabelStudio
 
-CONTENDERS = ("plugin", "builtin", "floor")
+CONTENDERS = ("plugin", "plugin-fiftyone", "builtin", "floor")
+TASKS_PAGE_SIZE = 1000
+READS = {
+    "snapshot": "snapshot export (POST exports/, GET its download, DELETE it)",
+    "export": "synchronous export (GET export?exportType=JSON&download_all_tasks=true)",
+    "tasks": f"tasks API (GET tasks/?fields=all, {TASKS_PAGE_SIZE:,} tasks a page)",
+}
+"""Label Studio's complete reads of a project (every task with its annotations)."""
 PHASES = ("request", "load", "status", "cleanup")
 ANNO_KEY = "bench"
 BUILTIN_CONFIG_CLS = "fiftyone.utils.labelstudio.LabelStudioBackendConfig"
+PLUGIN_CONFIG_CLS = "fiftyone_labelstudio.LabelStudioBackendConfig"
+"""Each contender names its backend's config class (the plugin is also the
+"labelstudio" backend through FIFTYONE_LABELSTUDIO_CONFIG_CLS, see
+scripts/servers.py), and its request checks which backend made the run."""
 FILES_PER_UPLOAD = 100
 TASKS_PER_IMPORT = 1000
 _COUNTS = "id,task_number,finished_task_number,total_annotations_number,skipped_annotations_number,total_predictions_number,num_tasks_with_annotations"
@@ -72,7 +90,7 @@ class Rest:
 def prepare(
     contender: str, phase: str, context: dict
 ) -> tuple[Callable[[], Any], Callable[[Any], dict]]:
-    if contender == "floor":
+    if contender.startswith("floor"):
         return _FLOOR[phase](context)
     return _through_fiftyone(contender, phase, context)
 
@@ -82,38 +100,51 @@ def prepare(
 
 def _through_fiftyone(contender, phase, context):
     import fiftyone as fo
+    from fiftyone.core.media import MediaTypeError
 
     dataset = fo.load_dataset(context["dataset"])
-    api_key = context["pat"] if contender == "plugin" else context["legacy_token"]
+    ours = contender in ("plugin", "plugin-fiftyone")
+    api_key = context["pat"] if ours else context["legacy_token"]
     credentials = {"url": context["url"], "api_key": api_key}
     if phase == "request":
-        if contender == "plugin":
-            options = {"media": context["media"]}
+        if ours:
+            options = {"media": context["media"], "config_cls": PLUGIN_CONFIG_CLS}
         else:  # FiftyOne's own backend, whatever the annotation config registers
             options = {"config_cls": BUILTIN_CONFIG_CLS}
+        expected = "fiftyone_labelstudio." if ours else "fiftyone.utils.labelstudio"
 
         def request():
-            return dataset.annotate(
-                ANNO_KEY,
-                backend="labelstudio",
-                label_schema=context["label_schema"],
-                media_field=context["media_field"],
-                **credentials,
-                **options,
-            )
+            try:
+                return dataset.annotate(
+                    ANNO_KEY,
+                    backend="labelstudio",
+                    label_schema=context["label_schema"],
+                    media_field=context["media_field"],
+                    **credentials,
+                    **options,
+                )
+            except MediaTypeError as error:  # the built-in backend takes images only
+                raise NotImplementedError(f"{dataset.media_type}: {error}") from None
 
-        return request, lambda results: {"project_id": results.project_id}
+        def describe(results):
+            made_by = type(results).__module__
+            if not made_by.startswith(expected):
+                raise RuntimeError(f"{contender}'s run was made by {made_by}, not {expected}")
+            return {"project_id": results.project_id}
+
+        return request, describe
     if phase == "load":
-        field = next(iter(context["label_schema"]))
-        before = dataset.count(f"{field}.detections")
+        # what the load left is checked by the caller (annotator.check_load)
+        if contender == "plugin":
+            import fiftyone_labelstudio as fols
 
-        def describe(_):
-            after = dataset.count(f"{field}.detections")
-            if after < before:  # the annotator accepted every label: none may go
-                raise RuntimeError(f"the load deleted {before - after:,} of {before:,} labels")
-            return {"labels_after_load": after}
+            def load():  # incremental after a previous load, unless context["full"]
+                full = context.get("full", False)
+                return fols.load_annotations(dataset, ANNO_KEY, full=full, **credentials)
 
-        return lambda: dataset.load_annotations(ANNO_KEY, **credentials), describe
+            keys = ("loaded", "added", "edited", "deleted", "problems", "changed", "incremental")
+            return load, lambda report: {k: report.get(k) for k in keys}
+        return lambda: dataset.load_annotations(ANNO_KEY, **credentials), lambda _: {}
     results = dataset.load_annotation_results(ANNO_KEY, **credentials)
     if phase == "status":
         if not hasattr(results, "get_status"):
@@ -141,7 +172,7 @@ def _floor_request(context):
         for start in range(0, len(urls), TASKS_PER_IMPORT):
             batch = [
                 {
-                    "data": {spec["image_key"]: url, spec["sample_id_key"]: sample["sample_id"]},
+                    "data": {spec["media_key"]: url, **sample["data"]},
                     "predictions": [
                         {"result": sample["result"], "model_version": spec["model_version"]}
                     ],
@@ -208,28 +239,63 @@ def _floor_media(rest, project_id, media, context):
 
 
 def _floor_load(context):
+    """One complete read of the project (``context["read"]``, one of
+    :data:`READS`), parsed into tasks."""
     rest = Rest(context["url"], context["pat"])
     project_id = context["project_id"]
+    read = context.get("read", "snapshot")
+    headers = rest._sdk._client_wrapper.get_headers  # refreshed access token
 
-    def load():
+    def snapshot():
         snapshot = rest("POST", f"api/projects/{project_id}/exports/", json={"title": "floor-load"})
         try:
             text = rest._http.get(
                 f"api/projects/{project_id}/exports/{snapshot['id']}/download",
                 params={"exportType": "JSON"},
-                headers=rest._sdk._client_wrapper.get_headers(),
+                headers=headers(),
             ).text
             return json.loads(text)
         finally:
             rest("DELETE", f"api/projects/{project_id}/exports/{snapshot['id']}")
 
+    def export():
+        response = rest._http.get(
+            f"api/projects/{project_id}/export",
+            params={"exportType": "JSON", "download_all_tasks": "true"},
+            headers=headers(),
+        )
+        if response.status_code >= 400:
+            raise RuntimeError(f"GET export: HTTP {response.status_code}: {response.text[:300]}")
+        return json.loads(response.text)
+
+    def tasks():
+        found, page = [], 1
+        while True:
+            body = rest(
+                "GET",
+                "api/tasks/",
+                params={
+                    "project": project_id,
+                    "fields": "all",
+                    "page": page,
+                    "page_size": TASKS_PAGE_SIZE,
+                },
+            )
+            found += body["tasks"]
+            if not body["tasks"] or len(found) >= body["total"]:
+                return found
+            page += 1
+
     def describe(tasks):
         return {
+            "read": read,
             "tasks": len(tasks),
-            "annotated_tasks": sum(bool(t.get("annotations")) for t in tasks),
+            "annotated_tasks": sum(
+                any(a.get("result") for a in t.get("annotations") or []) for t in tasks
+            ),
         }
 
-    return load, describe
+    return {"snapshot": snapshot, "export": export, "tasks": tasks}[read], describe
 
 
 def _floor_status(context):

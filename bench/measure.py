@@ -5,6 +5,10 @@ prepares (untimed), then times the call alone. Memory is the process's
 resident set: ``baseline_mb`` right before the call (interpreter, imports,
 prepared input), ``peak_mb`` the highest it reached during the call, and
 ``growth_mb`` the difference (``prepare_peak_mb``: the peak before the call).
+``http`` counts, during the call, the HTTP requests sent through ``httpx``
+(the plugin's, the SDK's and the floor's client; not ``requests``, which the
+built-in backend uses) and the bytes received for them, headers and bodies
+as they came over the wire.
 
 The peak is read from ``/proc/self/status`` (VmHWM), not from
 ``getrusage().ru_maxrss``: Linux carries ``ru_maxrss`` across ``exec`` from the
@@ -178,13 +182,43 @@ def _install_timers(names: list[str]) -> dict[str, _Timer]:
     return timers
 
 
+class _HttpCount:
+    """Requests and received bytes of every ``httpx`` transport of the process."""
+
+    def __init__(self):
+        import httpx
+
+        self.requests = self.received = 0
+        original = httpx.HTTPTransport.handle_request
+        count = self
+
+        class Counted(httpx.SyncByteStream):
+            def __init__(self, stream):
+                self._stream = stream
+
+            def __iter__(self):
+                for chunk in self._stream:
+                    count.received += len(chunk)
+                    yield chunk
+
+            def close(self):
+                self._stream.close()
+
+        def handle_request(transport, request):
+            response = original(transport, request)
+            count.requests += 1
+            count.received += sum(len(k) + len(v) + 4 for k, v in response.headers.raw)
+            response.stream = Counted(response.stream)
+            return response
+
+        httpx.HTTPTransport.handle_request = handle_request
+
+
 def _worker(spec: dict) -> None:
     import traceback
 
-    # the plugin under the name FiftyOne gives it, as in the tests
-    sys.path[:0] = [os.path.join(PLUGIN_DIR, "pythonpath"), BENCH_DIR]
+    sys.path.insert(0, BENCH_DIR)  # the plugin itself is on PYTHONPATH (servers.isolate_fiftyone)
     import contenders
-    import fiftyone_labelstudio_plugin  # noqa: F401
 
     result: dict = {}
     try:
@@ -193,6 +227,7 @@ def _worker(spec: dict) -> None:
         result["prepare_seconds"] = time.perf_counter() - start
         result["prepare_peak_mb"] = _memory_mb()["VmHWM"]
         timers = _install_timers(spec.get("timers", []))
+        http = _HttpCount()
         profiler = None
         if spec["profile_path"]:
             from pyinstrument import Profiler  # run.py --profile needs it installed
@@ -212,6 +247,7 @@ def _worker(spec: dict) -> None:
                 profiler.last_session.save(spec["profile_path"])
         result["peak_mb"] = _memory_mb()["VmHWM"]
         result["growth_mb"] = result["peak_mb"] - result["baseline_mb"]
+        result["http"] = {"requests": http.requests, "received_bytes": http.received}
         result["output"] = describe(value)
         if timers:
             result["timers"] = {

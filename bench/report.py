@@ -12,10 +12,19 @@ from collections import defaultdict
 
 _PLUGIN_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TIME_RATIOS = (
+    "plugin = fiftyone_labelstudio.load_annotations() for loads (the bulk load), "
+    "plugin via FiftyOne = the same backend through dataset.load_annotations(); "
+    "floor load = the fastest of Label Studio's complete reads (named), parsed; "
     "builtin/plugin = builtin time / plugin time (> 1: the plugin is faster); "
     "plugin/floor = plugin time / floor time (1: as fast as bare REST calls)"
 )
 MEMORY = "MB = peak RSS of the client process, and (+growth) during the phase call"
+INCREMENTAL_NOTE = (
+    "Incremental load (bench/incremental.py): the plugin's default load after a previous "
+    "load vs a full reload (full=True) of the same state, each on its own clone of the "
+    "dataset; MB received = HTTP response bytes (headers and bodies) from Label Studio; "
+    "tasks read = tasks the load converted; ratios to the full reload:"
+)
 
 
 def summarize(workload, contender: str, phase: str, runs: list[dict]) -> dict:
@@ -27,6 +36,7 @@ def summarize(workload, contender: str, phase: str, runs: list[dict]) -> dict:
         "size": workload.size,
         "label_type": workload.label_type,
         "media": workload.media,
+        "edit": getattr(workload, "edit", "accept"),
         "phase": phase,
         "contender": contender,
         "runs": runs,
@@ -35,7 +45,23 @@ def summarize(workload, contender: str, phase: str, runs: list[dict]) -> dict:
     if runs and not failures:
         for key in ("seconds", "peak_mb", "growth_mb"):
             row[key] = statistics.median(run[key] for run in runs)
+        if all("http" in run for run in runs):
+            for key in ("requests", "received_bytes"):
+                row[f"http_{key}"] = statistics.median(run["http"][key] for run in runs)
     return row
+
+
+def fastest_read(workload, rows: list[dict]) -> list[dict]:
+    """The floor's load row: the fastest complete read (``floor:<read>``
+    rows) by median, as contender ``floor`` with ``read`` naming it."""
+    reads = [r for r in rows if r["contender"].startswith("floor:") and r["phase"] == "load"]
+    if not reads:
+        return []
+    done = [r for r in reads if not r["failure"]]
+    if not done:
+        return [{**reads[0], "contender": "floor", "read": None}]
+    best = min(done, key=lambda r: r["seconds"])
+    return [{**best, "contender": "floor", "read": best["contender"].split(":", 1)[1]}]
 
 
 def rle_rows(measured: list[dict]) -> list[dict]:
@@ -60,7 +86,8 @@ def table(rows: list[dict]) -> tuple[list[str], list[list[str]]]:
     """Header and cells: one line per workload and phase."""
     header = [
         "workload", "phase",
-        "plugin s", "plugin MB", "builtin s", "builtin MB", "floor s", "floor MB",
+        "plugin s", "plugin MB", "plugin via FiftyOne s", "MB",
+        "builtin s", "builtin MB", "floor s", "floor MB",
         "builtin/plugin", "plugin/floor",
     ]  # fmt: skip
     grouped: dict[tuple, dict] = defaultdict(dict)
@@ -69,8 +96,12 @@ def table(rows: list[dict]) -> tuple[list[str], list[list[str]]]:
     lines = []
     for (workload, phase), by_contender in grouped.items():
         cells = [workload, phase]
-        for contender in ("plugin", "builtin", "floor"):
-            cells += [_seconds(by_contender.get(contender)), _memory(by_contender.get(contender))]
+        for contender in ("plugin", "plugin-fiftyone", "builtin", "floor"):
+            row = by_contender.get(contender)
+            seconds = _seconds(row)
+            if row is not None and row.get("read") and not row["failure"]:
+                seconds += f" ({row['read']})"
+            cells += [seconds, _memory(row)]
         plugin = by_contender.get("plugin")
         cells += [
             _ratio(by_contender.get("builtin"), plugin),
@@ -78,6 +109,66 @@ def table(rows: list[dict]) -> tuple[list[str], list[list[str]]]:
         ]
         lines.append(cells)
     return header, lines
+
+
+INCREMENTAL_HEADER = ["workload", "load", "s", "MB", "HTTP requests", "MB received", "tasks read", "s / full", "bytes / full"]  # fmt: skip
+
+
+def incremental_table(rows: list[dict]) -> list[list[str]]:
+    """The plugin's loads of the incremental workloads (``incremental.py``):
+    time, peak RSS, HTTP requests and bytes received from Label Studio, tasks
+    read, and the ratios of each to the full reload's."""
+    found: dict[str, dict] = defaultdict(dict)
+    for row in rows:
+        if row["workload"].startswith("incremental") and "load" in row["phase"]:
+            found[row["workload"]][row["phase"]] = row
+    lines = []
+    for workload, loads in found.items():
+        full = loads.get("load (full=True)")
+        for phase, row in loads.items():
+            fine = not row["failure"] and full is not None and not full["failure"]
+            changed = [run.get("output", {}).get("changed") for run in row["runs"]]
+            lines.append(
+                [
+                    workload,
+                    phase,
+                    _seconds(row),
+                    _memory(row),
+                    f"{row['http_requests']:.0f}" if "http_requests" in row else "-",
+                    f"{row['http_received_bytes'] / 1e6:.2f}" if "http_received_bytes" in row else "-",
+                    "/".join(sorted({f"{c:,}" for c in changed if c is not None})) or "-",
+                    f"{row['seconds'] / full['seconds']:.1%}" if fine else "-",
+                    f"{row['http_received_bytes'] / full['http_received_bytes']:.1%}" if fine else "-",
+                ]
+            )  # fmt: skip
+    return lines
+
+
+READS_HEADER = ["workload", "snapshot export s", "sync export s", "tasks API s", "fastest", "snapshot / fastest"]  # fmt: skip
+
+
+def reads_table(rows: list[dict]) -> list[list[str]]:
+    """Label Studio's complete reads of each workload's project (the floor's
+    load, each read in a process of its own): medians, the fastest, and how
+    much slower the snapshot export (the plugin's read) is than it."""
+    found: dict[str, dict] = defaultdict(dict)
+    for row in rows:
+        if row["contender"].startswith("floor:") and row["phase"] == "load":
+            found[row["workload"]][row["contender"].split(":", 1)[1]] = row
+    lines = []
+    for workload, reads in found.items():
+        fine = {k: r for k, r in reads.items() if not r["failure"]}
+        fastest = min(fine, key=lambda k: fine[k]["seconds"]) if fine else None
+        snapshot = fine.get("snapshot")
+        lines.append(
+            [
+                workload,
+                *(_seconds(reads.get(k)) for k in ("snapshot", "export", "tasks")),
+                fastest or "-",
+                _ratio(snapshot, fine.get(fastest)) if snapshot and fastest else "-",
+            ]
+        )
+    return lines
 
 
 def _seconds(row) -> str:
@@ -209,6 +300,7 @@ def write(
         )
     header, lines = table(rows)
     memory = memory_per_thousand(rows)
+    reads = reads_table(rows)
     md = [
         f"# Benchmark {stamp}",
         "",
@@ -221,8 +313,18 @@ def write(
         "",
         render_markdown(header, lines),
     ]
+    if reads:
+        md += [
+            "",
+            "Complete reads of each project (the floor's load):",
+            "",
+            render_markdown(READS_HEADER, reads),
+        ]
     if memory:
         md += ["", "Memory per 1,000 samples:", "", render_markdown(MEMORY_HEADER, memory)]
+    incremental = incremental_table(rows)
+    if incremental:
+        md += ["", INCREMENTAL_NOTE, "", render_markdown(INCREMENTAL_HEADER, incremental)]
     md_path = os.path.join(results_dir, "latest.md")
     with open(md_path, "w") as f:
         f.write("\n".join(md) + "\n")
@@ -231,7 +333,7 @@ def write(
 
 # ---------------------------------------------------------------- profiles
 
-_PLUGIN = "fiftyone.plugins.orgs.annotate.labelstudio."
+_PLUGIN = "fiftyone_labelstudio."
 # functions timed in a --profile pass; those of SPLIT_TIMERS never call one
 # another, so they split a call's time; the others may nest
 SPLIT_TIMERS = {
@@ -249,15 +351,27 @@ SPLIT_TIMERS = {
     ),
 }
 HOT_SPOT_TIMERS = (
+    # request
+    _PLUGIN + "backend.request:request_annotations",
     _PLUGIN + "backend.media:media_urls",
     _PLUGIN + "backend.tasks:import_tasks",
-    _PLUGIN + "backend.annotation_backend:_read_samples",
+    # load
+    _PLUGIN + "backend.load:read_run",
+    _PLUGIN + "backend.client:Connection.request",
     _PLUGIN + "backend.loading:load_tasks",
+    _PLUGIN + "backend.prefetch:Prefetch.read",
+    _PLUGIN + "backend.dataset_io:read_samples",
+    _PLUGIN + "backend.dataset_io:ensure_metadata",
     _PLUGIN + "backend.loading:_convert",
-    _PLUGIN + "backend.loading:_count_labels",
+    _PLUGIN + "backend.load:plan_load",
+    _PLUGIN + "backend.dataset_io:write_field",
+    _PLUGIN + "backend.load:record_load",
+    _PLUGIN + "backend.load:live_fields",
+    _PLUGIN + "backend.run_lock:acquire",
     _PLUGIN + "conversions.base:copy_label",
     "fiftyone.utils.annotations:_merge_labels",
     "fiftyone.core.collections:SampleCollection.values",
+    "fiftyone.core.collections:SampleCollection.set_values",
 )
 PROFILE_TIMERS = [name for names in SPLIT_TIMERS.values() for name in names] + list(HOT_SPOT_TIMERS)
 
@@ -292,8 +406,15 @@ _KINDS = (
         ("/httpx/", "/httpcore/", "/h11/", "/label_studio_sdk/", "/requests/", "/urllib3/"),
     ),
     ("MongoDB driver and BSON", ("/pymongo/", "/bson/")),
-    ("plugin conversion core", (os.path.join(_PLUGIN_DIR, "conversions") + "/",)),
-    ("plugin backend (glue, JSON streaming)", (os.path.join(_PLUGIN_DIR, "backend") + "/",)),
+    # the plugin as checked out, or as copied for a run (run.snapshot_plugin)
+    (
+        "plugin conversion core",
+        (os.path.join(_PLUGIN_DIR, "conversions") + "/", "/plugin/conversions/"),
+    ),
+    (
+        "plugin backend (glue, JSON streaming)",
+        (os.path.join(_PLUGIN_DIR, "backend") + "/", "/plugin/backend/"),
+    ),
     ("FiftyOne and mongoengine", ("/fiftyone/", "/mongoengine/", "/eta/")),
 )
 

@@ -2,11 +2,13 @@
 
 One module per label family, each with both directions side by side:
 ``classification``, ``detection``, ``instance``, ``polyline``, ``keypoint``,
-``scalar``, ``segmentation``; ``rle`` is Label Studio's brush codec, ``schema``
-builds the labeling config and ``sample`` converts all fields of one sample.
+``scalar``, ``segmentation``, and for videos ``video`` (tracks) and
+``temporal``; ``attributes`` are per-region controls, ``geometry`` the
+coordinate rules; ``rle`` is Label Studio's brush codec, ``schema`` builds
+the labeling config and ``sample`` converts all fields of one sample.
 """
 
-from .base import IMAGE_TAG, FieldSchema, Frame, Problem
+from .base import IMAGE_TAG, VIDEO_TAG, FieldSchema, Frame, Problem
 from .sample import LoadedSample, Unexpected, export_sample, labels_of, load_sample
 from .schema import (
     LABEL_TYPES,
@@ -19,6 +21,7 @@ from .schema import (
 
 __all__ = [
     "IMAGE_TAG",
+    "VIDEO_TAG",
     "LABEL_TYPES",
     "SCALAR_TYPES",
     "FieldSchema",

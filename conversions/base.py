@@ -15,10 +15,17 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from .attributes import apply_attributes, attributes_as_sent
 from .geometry import RegionError, points_in_percent
 
 IMAGE_TAG = "image"
 """Name of the ``<Image>`` object tag and of the task data key holding the media URL."""
+
+VIDEO_TAG = "video"
+"""Name of the ``<Video>`` object tag and of the task data key holding a video's URL."""
+
+FRAMES_PREFIX = "frames."
+"""How FiftyOne names the frame-level fields of a video dataset (``frames.gt``)."""
 
 _OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
 _PART_ID = re.compile(r"^([0-9a-f]{24})_(\d+)$")
@@ -26,20 +33,28 @@ _PART_ID = re.compile(r"^([0-9a-f]{24})_(\d+)$")
 
 @dataclass(frozen=True)
 class Frame:
-    """The image one task shows.
+    """The image or video one task shows.
 
     Args:
-        width: image width in pixels (Label Studio's ``original_width``)
-        height: image height in pixels (``original_height``)
-        key: a string unique to this image (the sample id; for video, sample
-            and frame id) from which ids of regions drawn in Label Studio are
-            derived, so that converting the same annotation twice gives the
-            same FiftyOne ids
+        width: image (or video frame) width in pixels (Label Studio's
+            ``original_width``)
+        height: its height in pixels (``original_height``)
+        key: a string unique to this media (the sample id) from which ids of
+            regions drawn in Label Studio are derived, so that converting the
+            same annotation twice gives the same FiftyOne ids
+        tag: the object tag results refer to (``to_name``): ``"image"`` or
+            ``"video"``
+        frames_count: a video's number of frames (FiftyOne's
+            ``metadata.total_frame_count``); 0 for an image
+        fps: a video's frame rate (``metadata.frame_rate``), frames per second
     """
 
     width: int
     height: int
     key: str
+    tag: str = IMAGE_TAG
+    frames_count: int = 0
+    fps: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -53,7 +68,12 @@ class FieldSchema:
         classes: the class names offered to annotators
         mask_targets: ``{pixel value or "#rrggbb": class}`` for segmentations
         scalar_type: ``"int"``, ``"float"``, ``"str"`` or ``"bool"`` for scalars
-        attributes: per-label attribute specs (carried for later use)
+        attributes: its labels' attributes, each a per-region control
+            (:class:`.attributes.Attribute`), for the label types whose labels
+            are regions
+        only_keyframes: for a frame-level field of a video, send only the
+            frames whose detections FiftyOne marks ``keyframe=True`` (and the
+            first and last frame of each span) as Label Studio keyframes
     """
 
     name: str
@@ -61,7 +81,25 @@ class FieldSchema:
     classes: tuple[str, ...] = ()
     mask_targets: Mapping[Any, str] = field(default_factory=dict)
     scalar_type: str | None = None
-    attributes: Mapping[str, Any] = field(default_factory=dict)
+    attributes: tuple = ()
+    only_keyframes: bool = False
+
+    @property
+    def is_frame_field(self) -> bool:
+        """Whether it is a frame-level field of a video (``frames.<name>``)."""
+        return self.name.startswith(FRAMES_PREFIX)
+
+    @property
+    def control(self) -> str:
+        """The ``name`` of its Label Studio control (the ``from_name`` of its
+        results): the field's name, with ``frames.`` as ``frames_`` (a dot in a
+        control name is a path to Label Studio's editor).
+
+        Example:
+            >>> FieldSchema("gt", "detections").control, FieldSchema("frames.gt", "detections").control
+            ('gt', 'frames_gt')
+        """
+        return self.name.replace(".", "_")
 
 
 @dataclass(frozen=True)
@@ -94,8 +132,8 @@ def make_result(
     """
     result = {
         "id": region_id,
-        "from_name": field.name,
-        "to_name": IMAGE_TAG,
+        "from_name": field.control,
+        "to_name": frame.tag,
         "type": result_type,
         "value": value,
         "original_width": frame.width,
@@ -239,7 +277,7 @@ def is_as_sent(
             return False
         if got.get("score") is not None and got.get("score") != expected.get("score"):
             return False
-    return True
+    return attributes_as_sent(original, results, field.attributes)
 
 
 def untouched_parts(
@@ -266,6 +304,18 @@ def untouched_parts(
         else:
             rest.extend(group)
     return untouched, rest
+
+
+def with_attributes(label, parts, field: FieldSchema, original, problems: list) -> bool:
+    """Sets the attribute values of a label made of several regions (see
+    :func:`.attributes.apply_attributes`); a value no attribute can hold is a
+    problem, and then False (the label is kept as it was)."""
+    try:
+        apply_attributes(label, [part.result for part in parts], field.attributes, original)
+    except RegionError as error:
+        problems.append(Problem(str(error), parts[0].result.get("id"), field.name))
+        return False
+    return True
 
 
 def copy_label(label):

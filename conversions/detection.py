@@ -20,6 +20,7 @@ from typing import Any, Mapping
 import fiftyone.core.labels as fol
 import numpy as np
 
+from .attributes import apply_attributes
 from .base import (
     Family,
     FieldSchema,
@@ -92,9 +93,10 @@ def load_detections(
         label.label = one_label(value, "rectanglelabels")
         sent = rectangle_of(original, frame) if original is not None else None
         if sent is None or not _same_geometry(value, sent):
-            _set_geometry(label, value, result_size(result, frame), sent)
+            set_geometry(label, value, result_size(result, frame), sent)
         if is_finite_number(result.get("score")):
             label.confidence = result["score"]
+        apply_attributes(label, [result], field.attributes, original)
         return label
 
     problems: list[Problem] = []
@@ -107,7 +109,7 @@ def _same_geometry(value: dict, sent: tuple) -> bool:
     return [value.get(key, 0 if key == "rotation" else None) for key in _GEOMETRY] == list(sent)
 
 
-def _set_geometry(label: fol.Detection, value: dict, size: tuple[int, int], sent) -> None:
+def set_geometry(label: fol.Detection, value: dict, size: tuple[int, int], sent=None) -> None:
     """The rectangle as the annotator drew it: negative sizes normalised,
     overshoot clipped, a rotated one as its covering box plus ``rotated_box``;
     of a box that was axis-aligned and stays so, what was not changed keeps

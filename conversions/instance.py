@@ -15,6 +15,7 @@ from typing import Mapping
 import fiftyone.core.labels as fol
 import numpy as np
 
+from .attributes import apply_attributes, attributes_as_sent
 from .base import (
     Family,
     FieldSchema,
@@ -74,6 +75,7 @@ def load_instances(
             untouched
             and name == original.label
             and (not is_finite_number(score) or score == original.confidence)
+            and attributes_as_sent(original, [result], field.attributes)
         ):
             return original
         label = copy_label(original) if original is not None else fol.Detection(id=label_id)
@@ -85,6 +87,7 @@ def load_instances(
         label.label = name
         if is_finite_number(score):
             label.confidence = score
+        apply_attributes(label, [result], field.attributes, original)
         return label
 
     problems: list[Problem] = []

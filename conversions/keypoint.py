@@ -31,6 +31,7 @@ from .base import (
     relative_point,
     split_region_id,
     untouched_parts,
+    with_attributes,
 )
 
 POINT_WIDTH = 0.5
@@ -100,7 +101,10 @@ def load_keypoints(
             for i, score in scores.items():
                 confidence[i] = score
             keypoint.confidence = confidence
-        loaded[label_id] = keypoint
+        if with_attributes(keypoint, members, field, original, problems):
+            loaded[label_id] = keypoint
+        elif original is not None:
+            loaded[label_id] = original
     return loaded, problems
 
 

@@ -31,6 +31,7 @@ from .base import (
     relative_point,
     split_region_id,
     untouched_parts,
+    with_attributes,
 )
 
 
@@ -145,7 +146,10 @@ def _load(results, field, frame, originals, labels_key, read, export):
         scores = [p.result["score"] for p in members if is_finite_number(p.result.get("score"))]
         if scores:
             polyline.confidence = scores[0]
-        loaded[label_id] = polyline
+        if with_attributes(polyline, members, field, original, problems):
+            loaded[label_id] = polyline
+        elif original is not None:
+            loaded[label_id] = original
     return loaded, problems
 
 

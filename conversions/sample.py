@@ -9,6 +9,7 @@ from typing import Any, Mapping, Sequence
 
 import fiftyone.core.labels as fol
 
+from .attributes import attribute_results
 from .base import FieldSchema, Frame, Problem, split_region_id
 from .schema import family_of, family_of_result
 
@@ -61,6 +62,8 @@ def labels_of(value: Any, field: FieldSchema) -> list:
     """
     if value is None:
         return []
+    if field.is_frame_field:
+        return value  # {frame number: labels}
     if field.label_type != "scalar" and isinstance(value, fol._HasLabelList):
         return list(value[value._LABEL_LIST_FIELD])
     if field.label_type != "scalar" and isinstance(value, list):
@@ -86,12 +89,30 @@ def export_sample(
     results: list[dict] = []
     problems: list[Problem] = []
     for field in fields:
-        field_results, field_problems = family_of(field).export(
-            labels_of(values.get(field.name), field), field, frame
-        )
+        labels = labels_of(values.get(field.name), field)
+        family = family_of(field)
+        field_results, field_problems = family.export(labels, field, frame)
         results.extend(field_results)
         problems.extend(field_problems)
+        if field.attributes:
+            every = (
+                [label for frame_labels in labels.values() for label in frame_labels]
+                if field.is_frame_field
+                else labels
+            )
+            by_id = {label.id: label for label in every}
+            for region in field_results:
+                label = by_id.get(split_region_id(region["id"])[0] or region["id"])
+                if label is not None:
+                    results += attribute_results(
+                        region, label, field.attributes, _labels_key(family)
+                    )
     return results, problems
+
+
+def _labels_key(family) -> str:
+    """The key of a region's class in its result's value."""
+    return "labels" if family.result_type == "videorectangle" else family.result_type
 
 
 def load_sample(
@@ -115,20 +136,34 @@ def load_sample(
         that fit no field become unexpected, the rest loads
     """
     originals = originals or {}
-    by_name = {field.name: field for field in fields}
+    by_name = {field.control: field for field in fields}
+    controls = {a.control(f.control): (f, a) for f in fields for a in f.attributes}
     routed: dict[str, list[dict]] = defaultdict(list)
     strays: dict[tuple[Any, Any], list[dict]] = defaultdict(list)
+    attributes: dict[tuple[str, str], dict] = defaultdict(dict)
     problems: list[Problem] = []
     for result in results:
         if not isinstance(result, dict) or not isinstance(result.get("value"), dict):
             if not (isinstance(result, dict) and result.get("type") == "relation"):
                 problems.append(Problem(f"not a region: {str(result)[:200]}"))
             continue
-        field = by_name.get(result.get("from_name"))
-        if field is not None and family_of(field).result_type == result.get("type"):
+        from_name = result.get("from_name")
+        field = by_name.get(from_name)
+        if from_name in controls:
+            field, attribute = controls[from_name]
+            attributes[(field.name, str(result.get("id")))][attribute.name] = result["value"]
+        elif field is not None and family_of(field).result_type == result.get("type"):
             routed[field.name].append(result)
         else:
-            strays[(result.get("from_name"), result.get("type"))].append(result)
+            strays[(from_name, result.get("type"))].append(result)
+    for name, regions in list(routed.items()):
+        # each region with the values of its attribute controls
+        routed[name] = [
+            {**r, "attributes": attributes[(name, str(r.get("id")))]}
+            if (name, str(r.get("id"))) in attributes
+            else r
+            for r in regions
+        ]
 
     values = {}
     for field in fields:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import fiftyone.operators as foo
 import fiftyone.operators.types as types
-import fiftyone.utils.annotations as foua
 
 from ..backend import run_lock
 from ..backend.client import LabelStudioError
+from ..backend.dataset_io import label_class as dataset_label_class
 from ..backend.load import UNEXPECTED, load_annotations
 from ..backend.runs import run_meta, runs_progress
 from . import common
@@ -48,6 +48,8 @@ class LoadAnnotations(foo.Operator):
                 dest_field=params.get("dest_field") or None,
                 unexpected=params.get("unexpected") or "keep",
                 cleanup=bool(params.get("cleanup")),
+                annotation_choice=params.get("annotator") or params.get("annotation_choice"),
+                full=bool(params.get("full")),
                 url=creds.url,
                 api_key=creds.api_key,
             )
@@ -73,8 +75,18 @@ class LoadAnnotations(foo.Operator):
             ("not_annotated", "Tasks not annotated yet"),
             ("missing", "Tasks deleted in Label Studio"),
             ("problems", "Malformed regions skipped"),
+            ("changed", "Tasks read (changed since the last load)"),
         ):
             outputs.int(name, label=label)
+        results = ctx.results or {}
+        if results.get("annotator_fields"):
+            outputs.obj("annotator_fields", label="Each annotator's fields", view=types.JSONView())
+        if results.get("agreement"):
+            outputs.obj(
+                "agreement",
+                label="Agreement between annotators (FiftyOne's evaluation)",
+                view=types.JSONView(),
+            )
         return types.Property(outputs, view=types.View(label="Annotations loaded"))
 
 
@@ -115,16 +127,55 @@ def load_form(ctx, inputs) -> bool:
         ),
         view=choices,
     )
+    _choice(ctx, inputs)
+    inputs.bool(
+        "full",
+        default=False,
+        label="Read every task",
+        description=(
+            "By default only the tasks changed since the last load are read (the result is the "
+            "same); every task also re-applies labels edited in FiftyOne since"
+        ),
+        view=types.CheckboxView(),
+    )
     inputs.bool(
         "cleanup",
         default=False,
         label="Delete the Label Studio project after loading",
+        description="Or, where other runs use the project, this run's tasks",
         view=types.CheckboxView(),
     )
     size = run_meta(ctx.dataset, anno_key).get("num_tasks") or 0
     common.delegate_input(ctx, inputs, size)
     stored_key = common.refuse_key_when_delegated(ctx, inputs, size)
     return creds is not None and not stored_key
+
+
+def _choice(ctx, inputs) -> None:
+    choices = types.DropdownView()
+    choices.add_choice(None, label="The run's own", description="As requested (latest by default)")
+    choices.add_choice("latest", label="The latest annotation of each task")
+    choices.add_choice("earliest", label="The first annotation of each task")
+    choices.add_choice(
+        "all",
+        label="Every annotator's, into fields of their own",
+        description="Named from the field and the annotator; their agreement is measured",
+    )
+    inputs.enum(
+        "annotation_choice",
+        [None, "latest", "earliest", "all"],
+        default=None,
+        label="Annotations to load",
+        view=choices,
+    )
+    inputs.str(
+        "annotator",
+        label="Only this annotator's (email)",
+        description="Their latest annotation of each task; leave empty for the choice above",
+    )
+    who = ctx.params.get("annotator")
+    if who and "@" not in who:
+        common.invalid(inputs, "annotator", f"annotator={who!r} is not an email")
 
 
 def _status_texts(ctx, creds) -> dict[str, str]:
@@ -173,17 +224,28 @@ def _dest_field(ctx, inputs, schema) -> None:
             return
         targets = {fields[0]: dest} if dest else {}
     for source, target in targets.items():
-        problem = _target_problem(ctx.dataset, schema[source], target)
+        problem = _target_problem(ctx.dataset, source, schema[source], target)
         if problem:
             common.invalid(inputs, "dest_field", f"dest_field: {problem}")
             return
 
 
-def _target_problem(dataset, info, target) -> str | None:
-    if not isinstance(target, str) or not target.isidentifier():
+def _target_problem(dataset, source, info, target) -> str | None:
+    prefix = "frames."
+    name = (
+        target[len(prefix) :] if isinstance(target, str) and target.startswith(prefix) else target
+    )
+    if not isinstance(name, str) or not name.isidentifier():
         return f"{target!r} is not a valid field name; use letters, digits and underscores"
+    if source.startswith(prefix) != target.startswith(prefix):
+        level = (
+            "frame-level, so must be its destination ('frames.<name>')"
+            if source.startswith(prefix)
+            else "sample-level, so must be its destination"
+        )
+        return f"'{source}' is {level}"
     field = dataset.get_field(target)
-    label_class = foua._LABEL_TYPES_MAP.get(info.get("type"))
+    label_class = dataset_label_class(info.get("type"))
     if field is None or label_class is None:
         return None
     holds = getattr(field, "document_type", None)

@@ -55,15 +55,21 @@ class ManageRuns(foo.Operator):
             dataset.rename_annotation_run(anno_key, params["new_anno_key"])
             return {"anno_key": anno_key, "new_anno_key": params["new_anno_key"]}
         if action == "delete":
-            deleted = False
+            cleaned = None
             if params.get("cleanup"):
                 results = results_with(dataset, anno_key, common.credentials(ctx))
                 # the project goes first: a run whose project could not be
-                # deleted keeps its record, so that the cleanup can be retried
-                deleted = results.connect_to_api().delete_project(results.project_id)
+                # deleted keeps its record, so that the cleanup can be retried;
+                # a project other runs use keeps all but this run's tasks
+                cleaned = results.cleanup()
             dataset.delete_annotation_run(anno_key)
             ctx.ops.reload_dataset()
-            return {"anno_key": anno_key, "deleted": True, "project_deleted": deleted}
+            return {
+                "anno_key": anno_key,
+                "deleted": True,
+                "project_deleted": cleaned == "project",
+                "tasks_deleted": cleaned == "tasks",
+            }
         if action == "load_view":
             view = dataset.load_annotation_view(anno_key)
             ctx.ops.set_view(view=view)

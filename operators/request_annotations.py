@@ -1,6 +1,7 @@
 """``request_annotations``: send a dataset or view, with its labels as
 pre-annotations, to a new Label Studio project. A thin form over
-``view.annotate(anno_key, backend="labelstudio", ...)``."""
+``view.annotate(anno_key, backend="labelstudio", ...)`` (through
+:func:`backend.annotate.annotate`, which takes temporal detections too)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,16 @@ import os
 import fiftyone.operators as foo
 import fiftyone.operators.types as types
 
+from ..backend.annotate import annotate
 from ..backend.annotation_backend import LabelStudioBackendConfig
 from ..backend.client import LabelStudioError
 from ..backend.label_fields import existing_fields, supported_fields
 from ..backend.media import MEDIA_MODES, LocalFiles, check_files_exist, is_url, plan_media
 from ..backend.projects import TITLE_LIMIT, default_title
+from ..backend.runs import plugin_runs, run_meta
 from ..backend.tasks import EXISTING_LABELS
 from ..conversions import LABEL_TYPES
+from ..conversions.attributes import ATTRIBUTE_TYPES
 from ..conversions.schema import schema_problem
 from . import common
 
@@ -47,9 +51,9 @@ class RequestAnnotations(foo.Operator):
         request = parse_request(ctx)
         creds = common.credentials(ctx)
         with common.progress_of(ctx):
-            results = ctx.target_view().annotate(
+            results = annotate(
+                ctx.target_view(),
                 request.pop("anno_key"),
-                backend="labelstudio",
                 config_cls=LabelStudioBackendConfig,
                 url=creds.url,
                 api_key=creds.api_key,
@@ -98,15 +102,7 @@ def request_form(ctx, inputs) -> bool:
             annotations="Annotations: editable drafts, counted as annotated",
         ),
     )
-    prop = inputs.str(
-        "project_name",
-        label="Project name",
-        description=f"Default {default_title(ctx.dataset.name)!r}, made unique (at most {TITLE_LIMIT} characters)",
-    )
-    name = ctx.params.get("project_name")
-    if name and len(name) > TITLE_LIMIT:
-        prop.invalid = True
-        prop.error_message = f"project_name has {len(name)} characters; Label Studio allows {TITLE_LIMIT}: shorten it"
+    _project(ctx, inputs)
     inputs.bool("launch_editor", default=False, label="Open the project when it is created")
     common.delegate_input(ctx, inputs, len(view))
     stored_key = common.refuse_key_when_delegated(ctx, inputs, len(view))
@@ -118,13 +114,68 @@ def parse_request(ctx) -> dict:
     params = ctx.params
     request = {
         "anno_key": params["anno_key"],
-        "label_schema": _schema_from_params(params)[0],
+        "label_schema": _schema_from_params(params, _observed_classes(ctx.target_view()))[0],
         "existing_labels": params.get("existing_labels") or "predictions",
         "media": params.get("media") or "auto",
         "media_field": params.get("media_field") or "filepath",
         "project_name": params.get("project_name") or None,
+        "project_id": params.get("project_id") or None,
+        "maximum_annotations": params.get("maximum_annotations") or None,
+        "overlap_cohort_percentage": params.get("overlap_cohort_percentage"),
+        "annotation_choice": params.get("annotation_choice") or None,
     }
+    if request["project_id"] is not None:
+        request["project_id"] = int(request["project_id"])
     return {k: v for k, v in request.items() if v is not None}
+
+
+def _project(ctx, inputs) -> None:
+    """A new project (its name, how many annotators a task gets), or an
+    existing run's project to add the samples to."""
+    runs = {}
+    for key in plugin_runs(ctx.dataset):
+        project_id = run_meta(ctx.dataset, key).get("project_id")
+        if project_id is not None:
+            runs.setdefault(int(project_id), []).append(key)
+    if runs:
+        choices = types.DropdownView()
+        choices.add_choice(None, label="A new project")
+        for project_id, keys in runs.items():
+            choices.add_choice(
+                project_id,
+                label=f"Project {project_id} (run {', '.join(keys)})",
+                description="Samples it holds already are not sent again",
+            )
+        inputs.enum(
+            "project_id",
+            [None, *runs],
+            default=None,
+            label="Add to an existing run's project",
+            view=choices,
+        )
+    if ctx.params.get("project_id"):
+        return
+    prop = inputs.str(
+        "project_name",
+        label="Project name",
+        description=(
+            f"Default {default_title(ctx.dataset.name)!r}, made unique (at most {TITLE_LIMIT} "
+            "characters); the name of an existing project adds the samples to it"
+        ),
+    )
+    name = ctx.params.get("project_name")
+    if name and len(name) > TITLE_LIMIT:
+        prop.invalid = True
+        prop.error_message = f"project_name has {len(name)} characters; Label Studio allows {TITLE_LIMIT}: shorten it"
+    inputs.int(
+        "maximum_annotations",
+        default=1,
+        label="Annotators per task",
+        description="More than one: several annotators label each task (load them all with "
+        "annotation choice 'all')",
+    )
+    if (ctx.params.get("maximum_annotations") or 1) < 1:
+        common.invalid(inputs, "maximum_annotations", "maximum_annotations must be 1 or more")
 
 
 def _target(ctx, inputs):
@@ -166,16 +217,27 @@ def _label_schema(ctx, inputs, view) -> dict | None:
             )
         else:
             _schema_builder(ctx, inputs, view)
-    schema, problem = _schema_from_params(params)
-    problem = problem or schema_problem(schema, existing_fields(view, schema or {}))
+    schema, problem = _schema_from_params(params, _observed_classes(view))
+    problem = problem or schema_problem(
+        schema, existing_fields(view, schema or {}), view.media_type
+    )
     if problem:
         common.invalid(inputs, "label_schema", problem)
         return None
     return schema
 
 
+def _supported(view) -> dict:
+    """The view's annotatable fields, read once per change of the view."""
+    return common.memo(("fields", common.view_key(view)), lambda: supported_fields(view))
+
+
+def _observed_classes(view) -> dict:
+    return {name: classes for name, (_, classes) in _supported(view).items()}
+
+
 def _schema_builder(ctx, inputs, view) -> None:
-    existing = common.memo(("fields", common.view_key(view)), lambda: supported_fields(view))
+    existing = _supported(view)
     choices = types.AutocompleteView()
     for name, (label_type, classes) in existing.items():
         shown = ", ".join(classes[:8]) + (" ..." if len(classes) > 8 else "")
@@ -199,10 +261,51 @@ def _schema_builder(ctx, inputs, view) -> None:
         description='JSON, e.g. {"1": "sky", "2": "road"}',
     )
     inputs.list("new_fields", new_field, label="New fields", description="Fields to create")
+    _attribute_builder(inputs)
 
 
-def _schema_from_params(params) -> tuple[dict | None, str | None]:
-    """The label schema the params give, and what is wrong with their form."""
+def _attribute_builder(inputs) -> None:
+    """Label attributes, per field, as the annotation plugin's form has them
+    for CVAT: each a per-region control in Label Studio."""
+    attribute = types.Object()
+    attribute.str("field", required=True, label="Field", view=types.View(space=3))
+    attribute.str("name", required=True, label="Attribute", view=types.View(space=3))
+    attribute.enum(
+        "type", list(ATTRIBUTE_TYPES), required=True, label="Type", view=types.DropdownView(space=3)
+    )
+    attribute.list(
+        "values", types.String(), label="Values (select, radio)", view=types.TagsView(space=3)
+    )
+    attribute.str(
+        "default", label="Default, for labels drawn in Label Studio", view=types.View(space=4)
+    )
+    attribute.list(
+        "classes",
+        types.String(),
+        label="Only for these classes (empty: every class)",
+        view=types.TagsView(space=4),
+    )
+    attribute.bool("read_only", default=False, label="Read-only", view=types.CheckboxView(space=4))
+    inputs.list(
+        "attributes",
+        attribute,
+        label="Label attributes",
+        description=(
+            "What annotators set on each region besides its class: occluded, color, a note, a "
+            "count. Shown in Label Studio while a region of the field (and class) is selected"
+        ),
+    )
+    inputs.bool(
+        "found_attributes",
+        default=False,
+        label="Also the attributes the existing labels have (attributes=True)",
+        view=types.CheckboxView(),
+    )
+
+
+def _schema_from_params(params, observed=None) -> tuple[dict | None, str | None]:
+    """The label schema the params give, and what is wrong with their form;
+    ``observed`` maps existing fields to their classes (for per-class attributes)."""
     schema = params.get("label_schema")
     if isinstance(schema, str) and schema.strip():
         try:
@@ -221,7 +324,10 @@ def _schema_from_params(params) -> tuple[dict | None, str | None]:
             "attributes": params.get("attributes"),
         }
         return {params["label_field"]: {k: v for k, v in info.items() if v is not None}}, None
-    schema = {name: {} for name in params.get("existing_fields") or []}
+    found = bool(params.get("found_attributes"))
+    schema = {
+        name: {"attributes": True} if found else {} for name in params.get("existing_fields") or []
+    }
     for field in params.get("new_fields") or []:
         name = (field or {}).get("name")
         if not name:
@@ -233,7 +339,57 @@ def _schema_from_params(params) -> tuple[dict | None, str | None]:
             except ValueError as error:
                 return None, f"mask_targets of new field '{name}' is not valid JSON ({error})"
         schema[name] = {k: v for k, v in info.items() if v is not None}
-    return (schema or None), None
+    problem = _add_attributes(schema, params.get("attributes") or [], observed or {})
+    return (schema or None), problem
+
+
+def _add_attributes(schema: dict, rows: list, observed: dict) -> str | None:
+    """Puts the form's attribute rows into the schema: every class's under the
+    field's ``attributes``, a class's in a ``{"classes", "attributes"}`` group
+    (with the field's other classes beside it); what is wrong, or None."""
+    for row in rows:
+        field, name = (row or {}).get("field"), (row or {}).get("name")
+        if not field or not name:
+            continue
+        if field not in schema:
+            return (
+                f"attributes: '{field}' is not one of the fields chosen above ({', '.join(schema)})"
+            )
+        kind = row.get("type") or "text"
+        spec = {"type": kind}
+        if row.get("values"):
+            spec["values"] = list(row["values"])
+        if row.get("default") not in (None, ""):
+            spec["default"] = _typed(row["default"], kind)
+        if row.get("read_only"):
+            spec["read_only"] = True
+        info = schema[field]
+        if not isinstance(info.get("attributes"), dict):
+            info["attributes"] = {}
+        if not row.get("classes"):
+            info["attributes"][name] = spec
+            continue
+        classes = list(info.get("classes") or observed.get(field) or [])
+        groups = [g for g in classes if isinstance(g, dict)]
+        groups.append({"classes": list(row["classes"]), "attributes": {name: spec}})
+        in_groups = {c for group in groups for c in group["classes"]}
+        plain = [c for c in classes if not isinstance(c, dict) and c not in in_groups]
+        info["classes"] = plain + groups
+    return None
+
+
+def _typed(text: str, kind: str):
+    """A default typed into the form, in its attribute's type."""
+    try:
+        if kind in ("int", "group_id"):
+            return int(text)
+        if kind == "float":
+            return float(text)
+    except ValueError:
+        return text
+    if kind in ("checkbox", "occluded"):
+        return str(text).lower() in ("true", "1", "yes")
+    return text
 
 
 def _media(ctx, inputs, view) -> None:

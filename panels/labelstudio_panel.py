@@ -75,6 +75,13 @@ class LabelStudioPanel(foo.Panel):
     def delete(self, ctx):
         self._manage(ctx, "delete")
 
+    def add_samples(self, ctx):
+        ctx.prompt(
+            URI + "request_annotations",
+            params={"project_id": ctx.params["project_id"]},
+            on_success=self.refresh,
+        )
+
     def load_view(self, ctx):
         params = {"action": "load_view", "anno_key": ctx.params["anno_key"]}
         ctx.trigger(URI + "manage_runs", params=params)
@@ -148,11 +155,27 @@ class LabelStudioPanel(foo.Panel):
                     f"{status['remaining']} remaining"
                 ),
             )
+            if status.get("changed") is not None:
+                row.md(
+                    f"{status['changed']} task{'' if status['changed'] == 1 else 's'} changed "
+                    "since the last load",
+                    name="changed",
+                )
         else:
             row.md(
                 f"{meta.get('num_tasks', '?')} tasks · progress unknown: {_unknown(meta, status)}",
                 name="progress",
             )
+
+        agreement = (meta.get("last_load") or {}).get("agreement") or {}
+        pairs = [
+            f"{field}: {pair} F1 {metrics['fscore']:.2f} ({metrics['samples']} samples)"
+            for field, by_pair in agreement.items()
+            for pair, metrics in by_pair.items()
+            if "fscore" in metrics
+        ]
+        if pairs:
+            row.md("Agreement · " + " · ".join(pairs), name="agreement")
 
         params = {"anno_key": key}
         work = row.h_stack("work", align_x="left", gap=1)
@@ -162,6 +185,13 @@ class LabelStudioPanel(foo.Panel):
         work.btn("refresh", label="Refresh", icon="refresh", on_click=self.refresh, params=params)
         if url:
             work.btn("open", label="Open in Label Studio", icon="open_in_new", href=url, **NEW_TAB)
+            work.btn(
+                "add",
+                label="Add samples to this project",
+                icon="playlist_add",
+                on_click=self.add_samples,
+                params={"project_id": meta["project_id"]},
+            )
         manage = row.h_stack("manage", align_x="left", gap=1)
         manage.btn(
             "view", label="Load view", icon="filter_list", on_click=self.load_view, params=params

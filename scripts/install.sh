@@ -164,4 +164,12 @@ else
     log "postgresql: $pg_dir"
 fi
 
+# 5. Debian's ffmpeg: FiftyOne reads a video's metadata (size, frame count and
+#    rate) with ffprobe, and the tests make their videos with ffmpeg.
+if command -v ffprobe >/dev/null && command -v ffmpeg >/dev/null; then
+    log "ffmpeg: $(command -v ffmpeg)"
+else
+    apt_install ffmpeg
+fi
+
 log "done ($ROOT)"

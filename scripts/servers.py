@@ -695,6 +695,28 @@ class LabelStudio:
         self.pat = token
         return token
 
+    def add_user(self, email: str, password: str) -> str:
+        """A second member of the admin's organization (an annotator); returns
+        a personal access token of theirs. Adding the same email again only
+        mints a new token."""
+        token = self.django_shell(
+            "from users.models import User\n"
+            "from jwt_auth.models import LSAPIToken\n"
+            f"admin = User.objects.get(email={self.username!r})\n"
+            "org = admin.active_organization\n"
+            f"u = User.objects.filter(email={email!r}).first()\n"
+            "if u is None:\n"
+            f"    u = User.objects.create_user(email={email!r}, password={password!r}, "
+            f"username={email.split('@')[0]!r})\n"
+            "    org.add_user(u)\n"
+            "    u.active_organization = org\n"
+            "    u.save()\n"
+            "emit(LSAPIToken.for_user(u).get_full_jwt())\n"
+        ).strip()
+        if not re.fullmatch(r"[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+", token):
+            raise RuntimeError(f"unexpected personal access token from Label Studio: {token!r}")
+        return token
+
     def set_legacy_tokens(self, enabled: bool) -> None:
         """Enables/disables legacy ``Token`` auth for the admin's organization."""
         state = self.django_shell(

@@ -94,6 +94,9 @@ def _start_postgres(base):
     return servers.start_postgres(base)
 
 
+PREDICTION_VALIDATION = "fflag_feat_utc_210_prediction_validation_15082025"
+
+
 @pytest.fixture(scope="session")
 def label_studio():
     """A real Label Studio for the session (``servers.LabelStudio``).
@@ -105,6 +108,9 @@ def label_studio():
     ``label_studio.database`` is ``"sqlite"`` (default) or ``"postgresql"``
     (``LABEL_STUDIO_DATABASE=postgresql``: the session starts its own PostgreSQL
     cluster and stops it after Label Studio).
+    Label Studio validates every imported prediction against the labeling
+    config (its feature flag, off by default): a result the plugin makes that
+    Label Studio would not take fails the import.
     If the server cannot start, the tests that use it error (never skip).
     """
     database = _label_studio_database()
@@ -117,6 +123,7 @@ def label_studio():
             data_dir=os.path.join(base, "data"),
             document_root=os.path.join(base, "media"),
             database=postgres,
+            extra_env={PREDICTION_VALIDATION: "true"},
         )
         try:
             yield server

@@ -55,12 +55,15 @@ def labeled_dataset(dataset, folder, sizes):
     return dataset
 
 
-def snapshot(dataset):
-    """Every sample's values of the run's fields, by sample id."""
-    return {
-        sample.id: {name: sample[name] for name in FIELDS}
-        for sample in dataset.select_fields(FIELDS)
-    }
+def snapshot(dataset, names=FIELDS):
+    """Every sample's values of the run's fields, by sample id, as the
+    database holds them now: detached from the live documents a load changes
+    in memory, with their label ids (``Sample.copy()`` makes new ones)."""
+    found = {}
+    for sample in dataset.select_fields(names):
+        detached = fo.Sample.from_dict(sample.to_mongo_dict())
+        found[sample.id] = {name: detached[name] for name in names}
+    return found
 
 
 def project_ids(label_studio):

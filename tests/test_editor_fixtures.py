@@ -1,5 +1,6 @@
 """What Label Studio 1.23.2's own editor submitted (tests/assets/, recorded by
-tests/test_label_studio_editor.py; see tests/assets/README.md) through the
+tests/test_label_studio_editor.py and, for label attributes,
+tests/test_attributes_in_the_editor.py; see tests/assets/README.md) through the
 plugin's conversion core: no server, no browser, no database.
 
 Each fixture holds one control's results of one submitted annotation, the
@@ -13,6 +14,7 @@ import glob
 import json
 import math
 import os
+import re
 
 import fiftyone.core.labels as fol
 import numpy as np
@@ -108,6 +110,7 @@ def test_the_fixtures_are_there():
         "brushlabels",
         "textarea",
         "number",
+        "attributes",
     } <= controls, FIXTURES
 
 
@@ -335,3 +338,196 @@ def test_a_skipped_task_is_not_loaded():
     assert fixture["was_cancelled"] is True and fixture["result"]
     annotation = {"id": 1, "result": fixture["result"], "was_cancelled": True}
     assert choose_annotation([annotation]) is None
+
+
+# -- per-region attributes (tests/test_attributes_in_the_editor.py) ----------------------------
+
+ATTRIBUTE_FIXTURES = [name for name in FIXTURES if name.startswith("attributes/")]
+ACCEPTED = [
+    "attributes/boxes_accepted_untouched",
+    "attributes/polygons_accepted_untouched",
+    "attributes/keypoints_accepted_untouched",
+]
+LABELS_KEYS = ("rectanglelabels", "polygonlabels", "keypointlabels")
+ATTRIBUTE_KEYS = ("choices", "text", "number")
+
+
+def region_results(fixture: dict, region: str) -> dict:
+    """``{from_name: result}`` of one region."""
+    return {r["from_name"]: r for r in fixture["result"] if r["id"] == region}
+
+
+@pytest.mark.parametrize("name", ACCEPTED)
+def test_accepted_attribute_results_are_as_sent_but_for_their_origin(name):
+    """Accepting the prediction keeps every result of an untouched region,
+    its attribute results included, as the plugin sent it (numbers equal,
+    though 8.0 comes back as 8), adding ``origin: "prediction"``."""
+    fixture = read(name)
+    sent = {(r["id"], r["from_name"]): r for r in fixture["prediction"]}
+    checked = 0
+    for result in fixture["result"]:
+        if result["id"] not in fixture["regions"]:
+            continue
+        assert result["origin"] == "prediction"
+        assert {k: v for k, v in result.items() if k != "origin"} == sent[
+            (result["id"], result["from_name"])
+        ]
+        checked += result["type"] not in LABELS_KEYS
+    assert checked
+
+
+@pytest.mark.parametrize("name", ACCEPTED)
+def test_an_accepted_label_with_attribute_values_is_the_same_label(name):
+    loaded = check_untouched(name)
+    assert any(
+        loaded.originals[region.split("_")[0]].has_field(attr)
+        for region in loaded.regions
+        for attr in ("color", "depth", "visible")
+    )
+
+
+@pytest.mark.parametrize("name", ATTRIBUTE_FIXTURES)
+def test_each_attribute_result_carries_its_regions_geometry(name):
+    """The editor writes every result of a region from the region: the
+    attribute results hold its whole geometry, as its labels result does."""
+    fixture = read(name)
+    regions = {r["id"]: r for r in fixture["result"] if r["type"] in LABELS_KEYS}
+    for result in fixture["result"]:
+        if result["type"] in LABELS_KEYS:
+            continue
+        region = regions[result["id"]]
+        geometry = {k: v for k, v in region["value"].items() if k not in LABELS_KEYS}
+        assert {k: v for k, v in result["value"].items() if k not in ATTRIBUTE_KEYS} == geometry
+        assert result["origin"] == region["origin"]
+
+
+def test_the_per_class_attribute_has_results_for_its_class_only():
+    fixture = read("attributes/boxes_color_edited")
+    classes = {
+        r["id"]: r["value"]["rectanglelabels"]
+        for r in fixture["result"]
+        if r["from_name"] == "boxes"
+    }
+    doors = [r["id"] for r in fixture["result"] if r["from_name"] == "boxes__doors__car"]
+    assert doors and all(classes[region] == ["car"] for region in doors)
+    assert 'whenLabelValue="car"' in fixture["labeling_config"]
+
+
+def test_an_edited_color_loads_and_the_rest_of_the_box_stays():
+    loaded = Loaded("attributes/boxes_color_edited")
+    [region] = loaded.regions
+    box, original = loaded.labels[region], loaded.originals[region]
+    assert region_results(loaded.fixture, region)["boxes__color"]["value"]["choices"] == ["green"]
+    assert original["color"] == "red" and box["color"] == "green"
+    assert box is not original and box.id == original.id and box.label == original.label
+    assert box.bounding_box == original.bounding_box
+    assert (
+        (box["occluded"], box["doors"]) == (original["occluded"], original["doors"]) == (False, 4)
+    )
+
+
+def test_a_select_attribute_is_a_dropdown():
+    config = read("attributes/boxes_color_edited")["labeling_config"]
+    [color] = re.findall(r'<Choices [^>]*name="boxes__color"[^>]*>', config)
+    assert 'layout="select"' in color and "showInline" not in color
+
+
+def test_a_read_only_attribute_comes_back_read_only_and_keeps_its_value():
+    """The editor offers no way to change a result sent ``"readonly": true``
+    and submits the flag back; the load keeps the label's own value."""
+    loaded = Loaded("attributes/boxes_read_only_kept")
+    [region] = loaded.regions
+    source = region_results(loaded.fixture, region)["boxes__source"]
+    assert source["value"]["text"] == ["cam-1"] and source["readonly"] is True
+    assert "readonly" not in re.search(
+        r'<TextArea [^>]*name="boxes__source"[^>]*>', loaded.fixture["labeling_config"]
+    ).group(0)
+    assert loaded.labels[region]["source"] == loaded.originals[region]["source"] == "cam-1"
+
+
+@pytest.mark.parametrize("name", ATTRIBUTE_FIXTURES)
+def test_read_only_results_follow_their_regions_and_only_they_are_read_only(name):
+    """Each result of the read-only ``source`` is sent and submitted with
+    ``"readonly": true``, after its region's own result (the editor makes a
+    region from the first result of its id); no other result has the flag."""
+    fixture = read(name)
+    for results in (fixture["prediction"], fixture["result"]):
+        first = {}
+        for index, result in enumerate(results):
+            first.setdefault(result["id"], index)
+            read_only = result["from_name"] == "boxes__source"
+            assert result.get("readonly", False) is read_only, result
+            if read_only:
+                assert results[first[result["id"]]]["from_name"] == "boxes"
+                assert first[result["id"]] < index
+
+
+def test_deleted_notes_load_as_none_and_the_other_values_stay():
+    loaded = Loaded("attributes/boxes_notes_deleted")
+    [region] = loaded.regions
+    assert "boxes__notes" not in region_results(loaded.fixture, region)
+    box, original = loaded.labels[region], loaded.originals[region]
+    assert original["notes"] == "dented" and attribute(box, "notes") is None
+    assert box["color"] == original["color"] == "blue" and box.id == original.id
+
+
+def test_occluded_and_the_per_class_doors_set_on_a_car():
+    loaded = Loaded("attributes/boxes_occluded_and_doors_set")
+    [region] = loaded.regions
+    results = region_results(loaded.fixture, region)
+    assert results["boxes__occluded"]["value"]["choices"] == ["True"]
+    assert results["boxes__doors__car"]["value"]["number"] == 2
+    # adding values does not mark the region changed: origin is no sign of an edit
+    assert {r["origin"] for r in results.values()} == {"prediction"}
+    box, original = loaded.labels[region], loaded.originals[region]
+    assert attribute(original, "occluded") is None and attribute(original, "doors") is None
+    assert box["occluded"] is True and box["doors"] == 2 and type(box["doors"]) is int
+    assert box["color"] == "green" and box.id == original.id
+
+
+def test_a_drawn_box_gets_the_value_set_on_it_and_nothing_else():
+    loaded = Loaded("attributes/boxes_drawn_with_color")
+    [result] = [r for r in loaded.drawn() if r["from_name"] == "boxes"]
+    assert loaded.regions == [result["id"]]
+    assert set(region_results(loaded.fixture, result["id"])) == {"boxes", "boxes__color"}
+    [box] = loaded.new_labels()
+    assert box.label == "bus" and box["color"] == "blue"
+    assert all(attribute(box, name) is None for name in ("occluded", "notes", "source", "doors"))
+
+
+def test_an_edited_depth_loads_as_a_float_and_the_shape_stays():
+    loaded = Loaded("attributes/polygons_depth_edited")
+    [region] = loaded.regions
+    label_id = region.split("_")[0]
+    polygon, original = loaded.labels[label_id], loaded.originals[label_id]
+    assert original["depth"] == 2.5 and polygon["depth"] == 7.25 and type(polygon["depth"]) is float
+    assert polygon.points == original.points and polygon.closed and polygon.filled
+
+
+def test_visible_unset_on_one_point_of_a_keypoint_wins():
+    loaded = Loaded("attributes/keypoints_visible_edited")
+    [region] = loaded.regions
+    label_id = region.split("_")[0]
+    visible = {
+        r["id"]: r["value"]["choices"]
+        for r in loaded.fixture["result"]
+        if r["from_name"] == "poses__visible" and r["id"].startswith(label_id)
+    }
+    assert visible == {f"{label_id}_0": ["True"], f"{label_id}_1": ["False"]}
+    keypoint, original = loaded.labels[label_id], loaded.originals[label_id]
+    assert original["visible"] is True and keypoint["visible"] is False
+    assert keypoint.points == original.points
+
+
+def test_loading_the_same_keypoint_again_keeps_the_value_set_on_one_point():
+    loaded = Loaded("attributes/keypoints_visible_edited")
+    [region] = loaded.regions
+    label_id = region.split("_")[0]
+    # the dataset after the first load holds the loaded labels
+    again = load_sample(
+        loaded.fixture["result"],
+        loaded.fields,
+        loaded.frame,
+        {loaded.field.name: dict(loaded.labels)},
+    )
+    assert again.values["poses"][label_id]["visible"] is False

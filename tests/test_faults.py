@@ -421,7 +421,7 @@ def test_a_used_key_is_refused_and_the_first_run_kept(label_studio, dataset, ima
     assert dataset.load_annotation_results("twice").project_id == first.project_id
 
 
-def test_an_empty_view_and_video_media(label_studio, dataset, images, tmp_path):
+def test_an_empty_view_and_a_missing_video(label_studio, dataset, images, tmp_path):
     labeled_dataset(dataset, images, [(30, 20)])
     with pytest.raises(ValueError, match="is empty; there is nothing to annotate"):
         annotate(
@@ -430,7 +430,7 @@ def test_an_empty_view_and_video_media(label_studio, dataset, images, tmp_path):
     video = fo.Dataset()
     try:
         video.add_sample(fo.Sample(filepath=str(tmp_path / "clip.mp4")))
-        with pytest.raises(Exception, match="does not supported annotating 'video'|video"):
+        with pytest.raises(ValueError, match="1 media files do not exist: .*clip.mp4"):
             annotate(
                 video,
                 "video",

@@ -20,7 +20,7 @@ from fiftyone_labelstudio.conversions.rle import mask_to_rle, rle_to_mask
 from labels_equal import assert_values_equal
 from PIL import Image
 from sample_labels import SCHEMA
-from test_backend import labeled_dataset, write_images
+from test_backend import labeled_dataset, snapshot, write_images
 
 FIELDS = list(SCHEMA)
 
@@ -53,13 +53,7 @@ def annotate(samples, key, label_studio, **kwargs):
 
 
 def frozen(dataset, names=FIELDS):
-    """``{sample id: {field: value}}``, detached from the database with the
-    label ids kept (``Sample.copy()`` and ``deepcopy`` make new ids)."""
-    found = {}
-    for sample in dataset.select_fields(names):
-        detached = fo.Sample.from_dict(sample.to_mongo_dict())
-        found[sample.id] = {name: detached[name] for name in names}
-    return found
+    return snapshot(dataset, names)
 
 
 def by_id(labels):
