@@ -21,7 +21,7 @@ import fiftyone.utils.annotations as foua
 from ..conversions import LABEL_TYPES
 from ..conversions.attributes import ATTRIBUTE_TYPES, GEOMETRY
 from ..conversions.schema import VIDEO_TYPES
-from . import fiftyone_load, load, projects, request, tasks
+from . import fiftyone_load, incremental, load, projects, request, tasks
 from .client import DEFAULT_TIMEOUT, Connection, LabelStudioError, ServerInfo
 from .media import MEDIA_MODES
 
@@ -329,13 +329,19 @@ class LabelStudioAnnotationResults(foua.AnnotationResults):
         return projects.project_url(server_url(self.config.url), self.project_id)
 
     def get_status(self):
-        """``{"total", "annotated", "skipped", "remaining", "project_url"}`` task counts."""
+        """``{"total", "annotated", "skipped", "remaining", "project_url"}`` counts
+        of the run's tasks."""
         api = self.connect_to_api()
         progress = api.progress([self.project_id]).get(self.project_id)
         if progress is None:
             raise LabelStudioError(
                 f"Project {self.project_id} of run '{self.key}' no longer exists in Label Studio "
                 f"at {api.url}."
+            )
+        if other_runs(self.config.url, self.project_id, self.run_id):
+            # the project's counts are other runs' too
+            progress = incremental.run_progress(
+                api.connection, self.project_id, set(self.sample_ids)
             )
         return {
             **progress.as_dict(),

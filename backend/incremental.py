@@ -15,9 +15,10 @@ import email.utils
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterator, Mapping
+from typing import Any, Collection, Iterator, Mapping
 
 from .client import Connection, NotFoundError
+from .projects import Progress
 from .tasks import SAMPLE_ID
 
 OVERLAP = timedelta(seconds=2)
@@ -109,8 +110,17 @@ def changed_tasks(connection: Connection, project_id: int, since: str) -> Iterat
     )
 
 
-def count_changed(connection: Connection, project_id: int, since: str) -> int:
-    """How many of the project's tasks were updated after ``since``."""
+def count_changed(
+    connection: Connection, project_id: int, since: str, sample_ids: Collection[str] | None = None
+) -> int:
+    """How many of the project's tasks (of ``sample_ids`` only, in a project
+    other runs share) were updated after ``since``."""
+    query = json.dumps(_updated_after(since))
+    if sample_ids is not None:
+        changed = _pages(
+            connection, project_id, {"fields": "task_only", "include": "id,data", "query": query}
+        )
+        return sum((task.get("data") or {}).get(SAMPLE_ID) in sample_ids for task in changed)
     body = connection.request(
         "GET",
         "api/tasks/",
@@ -120,10 +130,30 @@ def count_changed(connection: Connection, project_id: int, since: str) -> int:
             "fields": "task_only",
             "include": "id",
             "page_size": 1,
-            "query": json.dumps(_updated_after(since)),
+            "query": query,
         },
     )
     return int((body or {}).get("total") or 0)
+
+
+def run_progress(connection: Connection, project_id: int, sample_ids: Collection[str]) -> Progress:
+    """Progress of a run's own tasks (those of ``sample_ids``) in a project
+    other runs share, read from the project's task list (a few dozen bytes a
+    task): ``skipped`` counts the run's tasks skipped and not annotated."""
+    total = annotated = skipped = 0
+    for task in _pages(
+        connection,
+        project_id,
+        {"fields": "task_only", "include": "id,data,total_annotations,cancelled_annotations"},
+    ):
+        if (task.get("data") or {}).get(SAMPLE_ID) not in sample_ids:
+            continue
+        total += 1
+        if task.get("total_annotations"):
+            annotated += 1
+        elif task.get("cancelled_annotations"):
+            skipped += 1
+    return Progress(total, annotated, skipped, total - annotated - skipped)
 
 
 def _updated_after(since: str) -> dict:

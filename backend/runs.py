@@ -12,7 +12,7 @@ import fiftyone.core.annotation as foan
 
 from ..legacy import legacy_name, migrate_runs
 from . import incremental, projects
-from .annotation_backend import PLACEHOLDER_URL, LabelStudioAnnotationAPI
+from .annotation_backend import PLACEHOLDER_URL, LabelStudioAnnotationAPI, other_runs
 from .client import LabelStudioError, ServerInfo
 from .load import load_run_results
 
@@ -111,7 +111,8 @@ def run_meta(dataset, anno_key: str) -> dict:
 def runs_progress(dataset, credentials: Credentials) -> dict[str, dict]:
     """Status of every run of this plugin on the dataset whose project lives
     on the credentials' server, in one request per 100 runs (and one per run
-    loaded before, for the tasks changed since):
+    loaded before, for the tasks changed since; in a project several runs
+    share, one read of its task list per run, for the run's own counts):
     ``{anno_key: {"total", "annotated", "skipped", "remaining", "project_id",
     "project_url", "changed"}}``; a run whose project is gone has ``"missing": True``."""
     metas = {key: run_meta(dataset, key) for key in plugin_runs(dataset)}
@@ -132,10 +133,15 @@ def runs_progress(dataset, credentials: Credentials) -> dict[str, dict]:
         if progress is None:
             status[key] = {**info, "missing": True}
             continue
+        own_samples = None
+        if other_runs(meta["url"], meta["project_id"], meta.get("run_id")):
+            # the project's counts are other runs' too: count this run's tasks
+            own_samples = set(results_with(dataset, key, credentials).sample_ids)
+            progress = incremental.run_progress(api.connection, meta["project_id"], own_samples)
         status[key] = {**progress.as_dict(), **info}
         if meta.get("changes_since"):
             status[key]["changed"] = incremental.count_changed(
-                api.connection, meta["project_id"], meta["changes_since"]
+                api.connection, meta["project_id"], meta["changes_since"], own_samples
             )
     return status
 

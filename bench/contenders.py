@@ -124,7 +124,7 @@ def _through_fiftyone(contender, phase, context):
                     **options,
                 )
             except MediaTypeError as error:  # the built-in backend takes images only
-                raise NotImplementedError(f"{dataset.media_type}: {error}") from None
+                raise NotImplementedError(f"no {dataset.media_type} support: {error}") from None
 
         def describe(results):
             made_by = type(results).__module__

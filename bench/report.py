@@ -177,7 +177,7 @@ def _seconds(row) -> str:
     failure = row["failure"]
     if failure:
         if failure.startswith("NotImplementedError: "):
-            return "n/a: " + failure.split(": ", 1)[1]
+            return "n/a: " + failure.split(": ", 2)[1]  # the reason, without the detail
         if failure.startswith((">", "not run")):
             return failure.split(" (")[0]
         return f"failed: {failure[:40]}"

@@ -33,6 +33,7 @@ bytes each receives). ``--match "incremental|video"`` runs only those.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import re
 import shutil
@@ -400,10 +401,11 @@ class Bench:
         return rows
 
     def profile(self, stamp: str) -> str:
-        """Runs the plugin's request and load (on the review workload) twice
-        per size: once with timers on a few functions (real seconds), once
-        under pyinstrument (the call tree, but Python-heavy code runs slower
-        under it); returns the path of the summary."""
+        """Runs the plugin's request and load (on the review workload per
+        ``--local-sizes``, or with ``--match`` on the planned workloads it
+        matches) twice: once with timers on a few functions (real seconds),
+        once under pyinstrument (the call tree, but Python-heavy code runs
+        slower under it); returns the path of the summary."""
         profile_dir = os.path.join(RESULTS_DIR, f"profile-{stamp}")
         os.makedirs(profile_dir)
         sections = [
@@ -412,8 +414,25 @@ class Bench:
             f"Machine load (1 min) at the start: {os.getloadavg()[0]:.2f}",
             "",
         ]
-        for size in self.args.local_sizes or [1000]:
-            workload = self.workloads.Workload(f"review {size:,} local storage", size, "detections", "local_storage", ("plugin",), ("request", "load"), 2, "review")  # fmt: skip
+        Workload = self.workloads.Workload
+        chosen = [
+            dataclasses.replace(w, contenders=("plugin",), phases=("request", "load"))
+            for w in plan(self.args, self.workloads)
+            if self.args.match and "load" in w.phases
+        ] or [
+            Workload(
+                f"review {size:,} local storage",
+                size,
+                "detections",
+                "local_storage",
+                ("plugin",),
+                ("request", "load"),
+                2,
+                "review",
+            )
+            for size in self.args.local_sizes or [1000]
+        ]
+        for workload in chosen:
             dataset, floor_tasks = self.make_data(workload)
             runs = {("plugin", p): [] for p in workload.phases}
             self.run_contender(

@@ -66,13 +66,15 @@ class RequestAnnotations(foo.Operator):
             "project_id": results.project_id,
             "project_url": results.project_url,
             "num_tasks": len(results.sample_ids),
+            "tasks_created": len(results.created_tasks),
             "media_mode": results.media_mode,
         }
 
     def resolve_output(self, ctx):
         outputs = types.Object()
         outputs.str("anno_key", label="Annotation run")
-        outputs.int("num_tasks", label="Tasks created")
+        outputs.int("num_tasks", label="Samples in the run")
+        outputs.int("tasks_created", label="Tasks created")
         outputs.str("media_mode", label="Media")
         url = (ctx.results or {}).get("project_url")
         if url:

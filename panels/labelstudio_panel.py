@@ -76,9 +76,12 @@ class LabelStudioPanel(foo.Panel):
         self._manage(ctx, "delete")
 
     def add_samples(self, ctx):
+        # the run's fields that the dataset has, for the new run to edit too
+        schema = ctx.dataset.get_annotation_info(ctx.params["anno_key"]).config.label_schema
+        fields = [name for name in schema or {} if ctx.dataset.has_field(name)]
         ctx.prompt(
             URI + "request_annotations",
-            params={"project_id": ctx.params["project_id"]},
+            params={"project_id": ctx.params["project_id"], "existing_fields": fields},
             on_success=self.refresh,
         )
 
@@ -190,7 +193,7 @@ class LabelStudioPanel(foo.Panel):
                 label="Add samples to this project",
                 icon="playlist_add",
                 on_click=self.add_samples,
-                params={"project_id": meta["project_id"]},
+                params={"project_id": meta["project_id"], "anno_key": key},
             )
         manage = row.h_stack("manage", align_x="left", gap=1)
         manage.btn(

@@ -776,7 +776,7 @@ class VideoEditor(Editor):
                 id: r.cleanId || r.id,
                 type: r.type,
                 selected: !!r.selected,
-                labels: r.labeling ? r.labeling.selectedLabels.map((l) => l.value) : [],
+                labels: Array.from(r.labels || []),
                 sequence: r.type === 'videorectangleregion'
                     ? JSON.parse(JSON.stringify(r.sequence)) : null,
                 ranges: r.type === 'timelineregion' ? JSON.parse(JSON.stringify(r.ranges)) : null,

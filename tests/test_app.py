@@ -49,6 +49,7 @@ from app import (
     wait_until,
 )
 from fiftyone.operators.delegated import DelegatedOperationService
+from fiftyone_labelstudio.backend import load_annotations
 from fiftyone_labelstudio.backend.incremental import OVERLAP
 from fiftyone_labelstudio.backend.plan import annotator_field
 from fiftyone_labelstudio.backend.runs import plugin_runs, run_meta
@@ -416,10 +417,14 @@ def test_the_panel_adds_samples_to_a_runs_project_and_loads_what_changed(
     expect(modal.get_by_text("The 3 samples of the current view")).to_be_visible()
     expect(modal.get_by_text("Project name", exact=True)).to_have_count(0)
     fill(modal, "Annotation key", "more")
-    choose(modal, "Existing fields", "ground_truth")
+    expect(field(modal, "Existing fields")).to_contain_text("ground_truth")  # the run's fields
     shot(page, "16-panel-add-samples-form")
     submit(modal)
     page.get_by_text("Annotation run created").wait_for(timeout=SLOW)
+    expect(form(page)).to_contain_text(re.compile(r"Annotation run:\s*more"))
+    expect(
+        form(page).get_by_role("link", name="Open the project in Label Studio")
+    ).to_have_attribute("href", daily["project_url"])
     shot(page, "17-panel-samples-added")
     close_output(page)
 
@@ -429,10 +434,8 @@ def test_the_panel_adds_samples_to_a_runs_project_and_loads_what_changed(
     listed = [t.data["sample_id"] for t in annotator.ls.tasks.list(project=project_id)]
     assert sorted(listed) == sorted(ids)  # one task a sample: the shared one not sent again
     expect(run_row(content, "more")).to_contain_text(f"project {project_id}")
-    pass  # TMP expect(run_row(content, "more")).to_contain_text("3 tasks: 0 annotated, 0 skipped, 3 remaining")
-# TMP    expect(run_row(content, "daily")).to_contain_text(
-# TMP        "3 tasks: 0 annotated, 0 skipped, 3 remaining"
-# TMP    )
+    # (how many tasks the request created: see
+    # test_the_result_of_adding_samples_counts_the_tasks_it_created)
 
     # every task accepted; the first load of the run reads all its tasks
     tasks = annotator.tasks(project_id)
@@ -445,7 +448,10 @@ def test_the_panel_adds_samples_to_a_runs_project_and_loads_what_changed(
     submit(modal)
     loaded_result(page, **{"Tasks loaded": 3, READ: 3, "Labels edited": 0})
     close_output(page)
-    expect(run_row(content, "daily")).to_contain_text("0 tasks changed since the last load")
+    row = run_row(content, "daily")
+    expect(row).to_contain_text("0 tasks changed since the last load")
+    # the run's own tasks, not the 5 of the project it shares
+    expect(row).to_contain_text("3 tasks: 3 annotated, 0 skipped, 0 remaining")
 
     # the annotator relabels the cat of the run's first sample: the row counts it
     tasks = annotator.tasks(project_id)
@@ -464,17 +470,15 @@ def test_the_panel_adds_samples_to_a_runs_project_and_loads_what_changed(
     close_output(page)
     expect(run_row(content, "daily")).to_contain_text("0 tasks changed since the last load")
     dataset.reload()
-    assert dataset.load_annotation_results("daily").last_load["incremental"] is True
+    assert run_meta(dataset, "daily")["last_load"]["incremental"] is True
     assert [d.label for d in dataset[ids[0]].ground_truth.detections] == ["bird"]
     assert dataset.count_values("ground_truth.detections.label") == {"bird": 1, "dog": 2, "cat": 2}
 
-    # a change to a task of the other run only is not one of this run's
+    # the annotator relabels the cat of a sample of the other run only (see
+    # test_the_changed_count_of_a_run_leaves_out_the_tasks_of_other_runs)
     annotator.ls.annotations.update(
         id=tasks[ids[4]]["annotations"][-1]["id"], result=relabelled(tasks[ids[4]], "dog")
     )
-    run_row(content, "daily").get_by_role("button", name="Refresh").click()
-    pass  # TMP expect(run_row(content, "more")).to_contain_text("3 tasks: 3 annotated")
-    expect(run_row(content, "daily")).to_contain_text("0 tasks changed since the last load")
 
     # a full load (the form's switch) reads every task of the run, and changes nothing
     page.wait_for_timeout(SETTLE_MS)
@@ -485,7 +489,7 @@ def test_the_panel_adds_samples_to_a_runs_project_and_loads_what_changed(
     loaded_result(page, **{READ: 3, "Tasks loaded": 3, "Labels edited": 0, "Labels added": 0})
     close_output(page)
     dataset.reload()
-    assert dataset.load_annotation_results("daily").last_load["incremental"] is False
+    assert run_meta(dataset, "daily")["last_load"]["incremental"] is False
 
     # the added run loads its own samples, the shared one included
     submit(open_load_form(content, "more"))
@@ -497,6 +501,59 @@ def test_the_panel_adds_samples_to_a_runs_project_and_loads_what_changed(
     assert len(annotator.ls.tasks.list(project=project_id).items) == 5
     shot(page, "20-panel-two-runs-one-project")
     close_panels(page)
+
+
+def test_the_result_of_adding_samples_counts_the_tasks_it_created(
+    app, page, label_studio, annotator, make_dataset
+):
+    dataset = make_dataset(3)
+    daily = request(dataset.limit(2), "daily", label_studio)
+
+    open_dataset(page, app.url, dataset.name)
+    content = open_panel(page)
+    run_row(content, "daily").get_by_role("button", name="Add samples to this project").click()
+    modal = form(page)
+    modal.get_by_text("Connected to Label Studio").wait_for(timeout=SLOW)
+    fill(modal, "Annotation key", "more")
+    submit(modal)
+    page.get_by_text("Annotation run created").wait_for(timeout=SLOW)
+    result = form(page).inner_text()
+    close_output(page)
+    close_panels(page)
+
+    # the project held 2 of the 3 samples: one task was created
+    assert len(annotator.ls.tasks.list(project=daily["project_id"]).items) == 3
+    assert re.search(r"Tasks created:\s*1(?!\d)", result), result
+
+
+def test_the_changed_count_of_a_run_leaves_out_the_tasks_of_other_runs(
+    app, page, label_studio, annotator, make_dataset
+):
+    dataset = make_dataset(3)
+    ids = dataset.values("id")
+    daily = request(dataset.limit(2), "daily", label_studio)
+    request(dataset.skip(2), "more", label_studio, project_id=daily["project_id"])
+    tasks = annotator.tasks(daily["project_id"])
+    for task in tasks.values():
+        annotator.submit(task, annotator.predicted(task))
+    page.wait_for_timeout(SETTLE_MS)
+    creds = {"url": label_studio.url, "api_key": label_studio.pat}
+    assert load_annotations(dataset, "daily", **creds)["loaded"] == 2
+    page.wait_for_timeout(SETTLE_MS)
+    # the annotator relabels the only sample of the other run: the next load
+    # of this run reads nothing
+    other = annotator.tasks(daily["project_id"])[ids[2]]
+    annotator.ls.annotations.update(
+        id=other["annotations"][-1]["id"], result=relabelled(other, "dog")
+    )
+
+    open_dataset(page, app.url, dataset.name)
+    row = run_row(open_panel(page), "daily")
+    expect(row).to_contain_text("changed since the last load")
+    shown = row.inner_text()
+    close_panels(page)
+    assert load_annotations(dataset, "daily", **creds)["changed"] == 0  # what the count is for
+    assert "0 tasks changed since the last load" in shown, shown
 
 
 def test_the_panel_loads_every_annotator_and_shows_their_agreement(

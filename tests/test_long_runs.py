@@ -92,6 +92,8 @@ def test_samples_added_to_a_runs_project_are_not_sent_twice(label_studio, datase
     assert load_annotations(dataset, "first")["loaded"] == 10
     assert load_annotations(dataset, "second")["loaded"] == 15
     assert dataset.count_values("boxes.detections.label") == {"dog": 30}
+    # a run's status counts its own tasks, not all of the project's
+    assert third.get_status()["total"] == 3 and third.get_status()["annotated"] == 3
 
     # cleaning up a run of a shared project deletes only its own tasks
     second_run.cleanup()

