@@ -12,14 +12,18 @@ and ``_merge_scalars``) decides, for a label field:
 - a label the run does not know that the annotation lacks (added to the
   dataset after the request) stays, and so does its place in the list.
 
-A label that came back untouched is the very object that was read, so an
-unchanged field is recognised without comparing labels.
+A label that came back untouched into its own field is the very object that
+was read, so an unchanged field is mostly recognised without comparing
+labels; one loaded into another field (``dest_field``) is compared by
+content.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
+
+from .stored_labels import same_label
 
 
 @dataclass(frozen=True)
@@ -62,7 +66,7 @@ def merge_labels(current: Sequence[Any], known: set[str], loaded: Mapping[str, A
         elif label.id in loaded:
             new = loaded[label.id]
             labels.append(new)
-            edited += new is not label
+            edited += _edited(new, label)
         else:
             deleted += 1
     added = [label for label_id, label in loaded.items() if label_id not in known | present]
@@ -85,12 +89,16 @@ def merge_label(current: Any, known: set[str], loaded: Mapping[str, Any]) -> Mer
         return Merged([current])  # not the run's: a new label cannot replace it
     if current is not None and current.id in loaded:
         new = loaded[current.id]
-        return Merged([new], edited=int(new is not current))
+        return Merged([new], edited=int(_edited(new, current)))
     deleted = int(current is not None)
     first = next(iter(loaded.values()), None)
     if first is None:
         return Merged([], deleted=deleted)
     return Merged([first], added=1, deleted=deleted)
+
+
+def _edited(new: Any, label: Any) -> bool:
+    return new is not label and not same_label(new, label)
 
 
 def merge_scalar(current: Any, loaded: Any, sent: bool) -> Merged:

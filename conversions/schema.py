@@ -289,7 +289,13 @@ def labeling_config(fields: list[FieldSchema], media: str = IMAGE_TAG) -> str:
             tags[f"{field.control}__attributes"] = attribute_tags(
                 field.control, field.attributes, media
             )
-    config = LabelInterface.create(tags, title={f.control: f.name for f in fields})
+    # the title above what the annotator sees: a track field's Labels (its
+    # VideoRectangle has no buttons)
+    titles = {
+        f"{f.control}__labels" if family_of(f) is VIDEO_TRACKS else f.control: f.name
+        for f in fields
+    }
+    config = LabelInterface.create(tags, title=titles)
     LabelInterface(config).validate()
     return config
 

@@ -69,10 +69,11 @@ def load_temporal(
             ):
                 labels.append(original)
                 continue
-            label = (
-                copy_label(original) if original is not None else fol.TemporalDetection(id=label_id)
-            )
-            label.label, label.support = name, support
+            if original is None:  # FiftyOne validates support as the label is made
+                label = fol.TemporalDetection(id=label_id, label=name, support=support)
+            else:
+                label = copy_label(original)
+                label.label, label.support = name, support
             if is_finite_number(result.get("score")):
                 label.confidence = result["score"]
             labels.append(label)

@@ -178,7 +178,10 @@ def test_loading_into_another_field_reads_everything_once(label_studio, dataset,
     load_annotations(dataset, "elsewhere")
     moved = load_annotations(dataset, "elsewhere", dest_field="reviewed")
     assert moved["incremental"] is False and dataset.count("reviewed.detections") == 6
-    assert load_annotations(dataset, "elsewhere", dest_field="reviewed")["incremental"] is True
+    again = load_annotations(dataset, "elsewhere", dest_field="reviewed")
+    assert again["incremental"] is True and again["edited"] == again["added"] == 0
+    full = load_annotations(dataset, "elsewhere", dest_field="reviewed", full=True)
+    assert full["edited"] == full["added"] == full["deleted"] == 0  # nothing changed
 
 
 # -- every annotator's work ---------------------------------------------------------------------

@@ -20,7 +20,6 @@ import os
 import fiftyone.core.labels as fol
 import pytest
 from fiftyone_labelstudio.conversions import VIDEO_TAG, Frame, field_schemas, load_sample
-from mongoengine.errors import ValidationError
 from video_checks import (
     check_edited_track,
     check_new_track,
@@ -47,7 +46,6 @@ KEYS = {
     "regions",
     "result",
 }
-SEGMENT_BUG = "Frame support fields must contain"
 
 
 def read(name: str) -> dict:
@@ -89,18 +87,9 @@ class Loaded:
             self.before = list(originals.values())
         self.originals = originals
         self.results = fixture["result"] if results is None else results
-        try:
-            self.sample = load_sample(
-                self.results, [self.field], self.frame, {self.field.name: originals}
-            )
-        except ValidationError as e:
-            if SEGMENT_BUG not in str(e):
-                raise
-            pytest.xfail(
-                "plugin bug: a TimelineLabels segment drawn in Label Studio does not load: "
-                "conversions/temporal.py load_temporal() makes fol.TemporalDetection(id=label_id) "
-                f"without its support, which FiftyOne refuses ({e!r})"
-            )
+        self.sample = load_sample(
+            self.results, [self.field], self.frame, {self.field.name: originals}
+        )
         self.raw = self.sample.values[self.field.name]
         if self.field.is_frame_field:
             self.after = {n: list(labels.values()) for n, labels in self.raw.items()}
