@@ -26,6 +26,8 @@ POSTGRESQL_MODULES=(
     tests/test_real_inputs.py
     tests/test_operators.py
     tests/test_safety.py
+    tests/test_long_runs.py
+    tests/test_video.py
 )
 LOG_DIR=.test-logs
 TAIL_LINES=60

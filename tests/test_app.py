@@ -428,11 +428,17 @@ def test_the_panel_adds_samples_to_a_runs_project_and_loads_what_changed(
     shot(page, "17-panel-samples-added")
     close_output(page)
 
-    dataset.reload()
+    def recorded():
+        dataset.reload()
+        return run_meta(dataset, "more").get("project_id") is not None
+
+    # (under load the output has been seen before the record could be read)
+    wait_until(page, recorded, "the record of run 'more'")
     assert plugin_runs(dataset) == ["daily", "more"]
     assert run_meta(dataset, "more")["project_id"] == project_id
     listed = [t.data["sample_id"] for t in annotator.ls.tasks.list(project=project_id)]
     assert sorted(listed) == sorted(ids)  # one task a sample: the shared one not sent again
+    run_row(content, "more").get_by_role("button", name="Refresh").click()
     expect(run_row(content, "more")).to_contain_text(f"project {project_id}")
     # (how many tasks the request created: see
     # test_the_result_of_adding_samples_counts_the_tasks_it_created)
