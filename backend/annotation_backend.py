@@ -144,10 +144,14 @@ class LabelStudioBackendConfig(foua.AnnotationBackendConfig):
         # it is the rectangle's own, not a control of its own
         self._label_schema = without_geometry(schema)
 
-    def load_credentials(self, url=None, api_key=None):
+    def load_credentials(self, url=None, api_key=None, annotation_choice=None):
         # the run's own server, unless told otherwise; FiftyOne would replace it
         # with the annotation config's URL
         self._load_parameters(url=url or self.url, api_key=api_key)
+        # dataset.load_annotations(key, annotation_choice=...) passes it here
+        if annotation_choice is not None:
+            load.check_choice(annotation_choice)
+            self.annotation_choice = annotation_choice
 
 
 def without_geometry(schema):
@@ -371,6 +375,12 @@ class LabelStudioAnnotationResults(foua.AnnotationResults):
                 tasks.delete_tasks(api.connection, self.project_id, self.created_tasks)
             return "tasks"
         return "project" if api.delete_project(self.project_id) else None
+
+    def _update_id_map(self, label_field, new_id_map):
+        # FiftyOne's merge names each field it merged into (the field, or its
+        # dest_field): where the attributes it does not copy are written
+        self._merged_fields = [*getattr(self, "_merged_fields", ()), label_field]
+        super()._update_id_map(label_field, new_id_map)
 
     def get_meta(self):
         """What the panel and the run listing read without loading the results."""

@@ -17,11 +17,12 @@ from typing import Any, Sequence
 import fiftyone.core.labels as fol
 
 from ..conversions import FieldSchema, family_of
+from ..conversions.attributes import ANNOTATED_AT, ANNOTATOR
 from ..conversions.schema import VIDEO_TYPES
 from . import run_lock
 from .dataset_io import all_slices, write_field
 from .load import live_fields, load_run_results, read_run, read_unloaded
-from .loading import ANNOTATED_AT, ANNOTATOR, TaskLoads, label_dicts, label_index
+from .loading import TaskLoads, label_dicts, label_index
 from .plan import plan_load, targets
 from .progress import report as report_progress
 from .stored_labels import as_label
@@ -137,15 +138,17 @@ def _attribute(label: Any, name: str) -> Any:
 def write_what_fiftyone_does_not(dataset, results) -> None:
     """After FiftyOne's merge (from the backend's ``save_run_results``),
     writes the :data:`NOT_MERGED` attributes of the labels the annotators
-    edited, wherever the merge put them (their field, or a ``dest_field``,
-    which FiftyOne records in the run's ``id_map``)."""
+    edited, where the merge put them: the fields it merged into (their own,
+    or a ``dest_field``), as it names them to the results' ``_update_id_map``."""
     changes = getattr(results, "_not_merged", None)
-    results._not_merged = None
+    merged = getattr(results, "_merged_fields", ())
+    results._not_merged, results._merged_fields = None, ()
     if not changes:
         return
     collection = all_slices(dataset)
-    schema = results.config.label_schema
-    for name in [*schema, *(k for k in results.id_map if k not in schema)]:
+    if results._is_frames:  # a frames view's merge names frame fields without the prefix
+        merged = [n if n.startswith("frames.") else "frames." + n for n in merged]
+    for name in dict.fromkeys(merged):
         field = collection.get_field(name)
         document_type = getattr(field, "document_type", None)
         if document_type is None or not issubclass(document_type, fol.Label):

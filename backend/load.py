@@ -30,7 +30,7 @@ import fiftyone.core.annotation as foan
 
 from ..conversions import family_of, field_schemas, has_control
 from . import agreement, incremental, projects, run_lock
-from .client import NotFoundError
+from .client import LabelStudioError, NotFoundError
 from .dataset_io import ensure_metadata, read_samples, write_field
 from .loading import ANNOTATION_CHOICES, SampleLoad, TaskLoads, load_tasks, tally
 from .plan import UNEXPECTED, annotator_targets, plan_load, targets
@@ -176,7 +176,12 @@ def read_run(
     sample_ids = results.sample_ids
     choice = choice or results.config.annotation_choice
     started = incremental.server_time(connection)
-    annotators = projects.users(connection) if choice not in ("latest", "earliest") else {}
+    try:  # annotations name their annotator by user id: loaded labels record the email
+        annotators = projects.users(connection)
+    except LabelStudioError:
+        if choice not in ("latest", "earliest"):
+            raise  # choosing by annotator needs their emails
+        annotators = {}  # a key that may not list users: labels record "user <id>"
     if state is None:
         report_progress(0.0, f"Exporting project {results.project_id} from Label Studio")
         tasks = projects.export_tasks(connection, results.project_id, len(sample_ids))

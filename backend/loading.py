@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from ..conversions import FieldSchema, LoadedSample, labels_of, load_sample
+from ..conversions.attributes import ANNOTATED_AT, ANNOTATOR
 from .dataset_io import SampleValues, settle_mask_file
 from .stored_labels import same_label
 from .tasks import SAMPLE_ID
@@ -30,7 +31,6 @@ email: that annotator's latest."""
 STATES = ("loaded", "skipped", "not_annotated", "missing")
 _CHUNK = 1000
 _MASK_TYPES = ("instance", "instances", "segmentation")
-ANNOTATOR, ANNOTATED_AT = "annotator", "annotated_at"
 """The attributes of a loaded label that say who made it and when."""
 
 

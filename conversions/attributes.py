@@ -54,6 +54,14 @@ GEOMETRY = frozenset({"rotation", "rotated_box"})
 """Label attributes that are a rectangle's geometry, never per-region controls
 (see :mod:`.geometry`)."""
 
+ANNOTATOR, ANNOTATED_AT = "annotator", "annotated_at"
+"""What a load records on each label it adds or edits: who, and when."""
+
+_NOT_CONTROLS = GEOMETRY | {ANNOTATOR, ANNOTATED_AT, "keyframe"}
+"""Label attributes the plugin itself writes (geometry, the load's record, a
+video's keyframes): never per-region controls, even where FiftyOne's
+``attributes=True`` finds them on the labels."""
+
 _RESULT = {
     "text": ("textarea", "text"),
     "int": ("number", "number"),
@@ -213,7 +221,7 @@ def parse_attributes(info: Mapping[str, Any]) -> tuple[Attribute, ...]:
         if isinstance(group, Mapping):
             for label in group.get("classes", []):
                 found += _attributes(group.get("attributes"), str(label))
-    return tuple(a for a in found if a.name not in GEOMETRY)
+    return tuple(a for a in found if a.name not in _NOT_CONTROLS)
 
 
 def _attributes(specs: Any, label: str | None) -> Iterable[Attribute]:

@@ -326,7 +326,16 @@ def grown_config(label_config: str, fields: list[FieldSchema]) -> str:
                 f"{found.tag}, not the {family_of(field).control} a {field.label_type} field needs; "
                 "use another field name or another project"
             )
+    for element in ours.iter():
+        found = names.get(element.get("name"))
+        if found is not None and found.tag != element.tag:  # an attribute's control
+            raise ValueError(
+                f"label_schema: the project's control '{element.get('name')}' is a {found.tag}, not the "
+                f"{element.tag} this run declares: declare the attribute as the project's "
+                "earlier run did (its type and values), or use another project"
+            )
     _grow(existing, ours)
+    ElementTree.indent(existing)
     grown = ElementTree.tostring(existing, encoding="unicode")
     LabelInterface(grown).validate()
     return grown

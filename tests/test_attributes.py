@@ -298,6 +298,24 @@ def test_rotated_boxes_geometry_is_not_an_attribute_control():
     assert "rectangle's own rotation" in problem
 
 
+def test_what_the_plugin_writes_on_labels_is_never_a_control_and_a_kind_clash_is_refused():
+    # attributes=True finds a load's record (annotator, annotated_at) and
+    # video keyframes on the labels: never controls for annotators
+    found = {name: {"type": "text"} for name in ("annotator", "annotated_at", "keyframe", "notes")}
+    schema = {"boxes": {"type": "detections", "classes": ["a"], "attributes": found}}
+    assert [a.name for a in conv.field_schemas(schema)[0].attributes] == ["notes"]
+    # a later run of the same project declaring an attribute with another control
+    color = {"color": {"type": "select", "values": ["red"]}}
+    project = conv.labeling_config(
+        conv.field_schemas({"boxes": {"type": "detections", "classes": ["a"], "attributes": color}})
+    )
+    as_text = {
+        "boxes": {"type": "detections", "classes": ["a"], "attributes": {"color": {"type": "text"}}}
+    }
+    with pytest.raises(ValueError, match="control 'boxes__color' is a Choices, not the TextArea"):
+        conv.schema.grown_config(project, conv.field_schemas(as_text))
+
+
 # -- end to end: annotate(), the server, both loads ----------------------------------------
 
 

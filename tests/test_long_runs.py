@@ -211,6 +211,19 @@ def test_every_annotators_labels_go_into_fields_of_their_own(label_studio, datas
     info = dataset.load_annotation_results("pair").last_load
     assert info["annotator_fields"] == report["annotator_fields"]
 
-    # one annotator's, by email, into the run's own field
+    # one annotator's, by email, into the run's own field; through FiftyOne's load too
     load_annotations(dataset, "pair", annotation_choice=SECOND)
     assert dataset.count_values("boxes.detections.label") == {"cat": 6}
+    # FiftyOne passes load_annotations()'s keywords only to results it has
+    # not cached in this session (as it does url and api_key)
+    dataset.clear_cache()
+    dataset.load_annotations(
+        "pair", annotation_choice=label_studio.username, api_key=label_studio.pat
+    )
+    assert dataset.count_values("boxes.detections.label") == {"cat": 3, "dog": 3}
+    # who made a label is their email, whatever the choice
+    who = {d.get_attribute_value("annotator", None) for d in dataset.first()["boxes"].detections}
+    assert label_studio.username in who
+    dataset.clear_cache()
+    with pytest.raises(ValueError, match="annotation_choice='bogus' is not one of"):
+        dataset.load_annotations("pair", annotation_choice="bogus", api_key=label_studio.pat)

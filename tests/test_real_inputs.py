@@ -166,7 +166,8 @@ def test_both_paths_fill_a_dest_field_alike_and_leave_the_source_alone(
     tasks = annotator.tasks(results.project_id)
     first, second, third = dataset.values("id")
     edited = annotator.predicted(tasks[first])
-    edited[0]["value"]["rectanglelabels"] = ["cat"]
+    new_class = "dog" if edited[0]["value"]["rectanglelabels"] == ["cat"] else "cat"
+    edited[0]["value"]["rectanglelabels"] = [new_class]
     annotator.submit(tasks[first], edited[1:] + [edited[0]])
     annotator.skip(tasks[second])  # the third is not annotated
 
@@ -176,7 +177,13 @@ def test_both_paths_fill_a_dest_field_alike_and_leave_the_source_alone(
         assert_values_equal(sample["by_plugin"], sample["by_fiftyone"], sample.id)
         assert sample["n1"] == sample["n2"]
         assert_values_equal(sample["boxes"], before[sample.id]["boxes"], "source")
-    assert dataset[first]["by_plugin"].detections[-1].label == "cat"
+    assert dataset[first]["by_plugin"].detections[-1].label == new_class
+    # who edited it, and when, are on the dest fields' labels only
+    for name in ("by_fiftyone", "by_plugin"):
+        relabeled = dataset[first][name].detections[-1]
+        assert relabeled.get_attribute_value("annotator", None) is not None, name
+    source = [d for s in dataset for d in s["boxes"].detections]
+    assert [d.get_attribute_value("annotator", None) for d in source] == [None] * len(source)
     # without a completed annotation, a task holds the labels as they are
     for sample_id in (second, third):
         assert_values_equal(dataset[sample_id]["by_plugin"], before[sample_id]["boxes"])
