@@ -190,7 +190,7 @@ def read_run(
         report_progress(
             0.0, f"Reading the tasks of project {results.project_id} changed since {state.since}"
         )
-        held = incremental.task_samples(connection, results.project_id)
+        held = incremental.task_ids(connection, results.project_id)
         tasks = incremental.changed_tasks(connection, results.project_id, state.since)
         ahead_ids = []
 
