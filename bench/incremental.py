@@ -16,6 +16,8 @@ each other, raw, ids included.
 
 from __future__ import annotations
 
+import os
+
 import annotator
 import report
 
@@ -23,21 +25,24 @@ LOADS = {"load (incremental)": False, "load (full=True)": True}
 """The compared loads' phase names and their ``full`` argument."""
 
 
-def run(bench, size: int, changed: int, repeats: int) -> list[dict]:
-    """Measures the workload (see the module); returns its table rows."""
-    workload = bench.workloads.Workload(
-        f"incremental {size:,} local storage, {changed} tasks changed",
-        size, "detections", "local_storage", ("plugin",), ("request", "load"), repeats,
-    )  # fmt: skip
+def run(bench, size: int, changed: int, repeats: int, profile_dir=None, timers=None) -> list[dict]:
+    """Measures the workload (see the module); returns its table rows.
+    ``profile_dir``, ``timers``: profile the compared loads (see
+    ``Bench.profile``; pyinstrument sessions at :func:`profile_path`)."""
+    workload = workload_of(bench.workloads.Workload, size, changed, repeats)
     dataset, floor_tasks = bench.make_data(workload)
     context = bench.context(workload, dataset.name, floor_tasks)
     runs: dict[str, list] = {"request": [], "first load (full)": [], **{p: [] for p in LOADS}}
 
     def measure(key, target, edits=None, **extra):
         phase = "request" if key == "request" else "load"
+        profile = None
+        if profile_dir and key in LOADS:  # Bench.measure names the file by workload and phase
+            profile = os.path.dirname(profile_path(profile_dir, key, workload))
+            os.makedirs(profile, exist_ok=True)
         result = bench.measure(
             workload, ("plugin", phase), phase, {**context, "dataset": target.name, **extra},
-            None, None, target, edits,
+            profile, timers if key in LOADS else None, target, edits,
         )  # fmt: skip
         runs[key].append(result)
         bench.say(f"{workload.name}: {key:18} {_outcome(result)}")
@@ -73,6 +78,20 @@ def run(bench, size: int, changed: int, repeats: int) -> list[dict]:
         dataset.delete()
     rows = [report.summarize(workload, "plugin", phase, runs[phase]) for phase in runs]
     return [row for row in rows if row["runs"]]
+
+
+def workload_of(Workload, size: int, changed: int, repeats: int):
+    """The workload (``Workload`` is ``workloads.Workload``)."""
+    return Workload(
+        f"incremental {size:,} local storage, {changed} tasks changed",
+        size, "detections", "local_storage", ("plugin",), ("request", "load"), repeats,
+    )  # fmt: skip
+
+
+def profile_path(profile_dir: str, phase: str, workload) -> str:
+    """Where a compared load's pyinstrument session goes."""
+    mode = "full" if LOADS[phase] else "incremental"
+    return os.path.join(profile_dir, mode, f"{workload.slug}-load.pyisession")
 
 
 def labels(dataset, field: str) -> dict:

@@ -414,24 +414,26 @@ class Bench:
             f"Machine load (1 min) at the start: {os.getloadavg()[0]:.2f}",
             "",
         ]
-        Workload = self.workloads.Workload
-        chosen = [
-            dataclasses.replace(w, contenders=("plugin",), phases=("request", "load"))
-            for w in plan(self.args, self.workloads)
-            if self.args.match and "load" in w.phases
-        ] or [
-            Workload(
-                f"review {size:,} local storage",
-                size,
-                "detections",
-                "local_storage",
-                ("plugin",),
-                ("request", "load"),
-                2,
-                "review",
-            )
-            for size in self.args.local_sizes or [1000]
-        ]
+        if self.args.match:
+            chosen = [
+                dataclasses.replace(w, contenders=("plugin",), phases=("request", "load"))
+                for w in plan(self.args, self.workloads)
+                if "load" in w.phases
+            ]
+        else:
+            chosen = [
+                self.workloads.Workload(
+                    f"review {size:,} local storage",
+                    size,
+                    "detections",
+                    "local_storage",
+                    ("plugin",),
+                    ("request", "load"),
+                    2,
+                    "review",
+                )
+                for size in self.args.local_sizes or [1000]
+            ]
         for workload in chosen:
             dataset, floor_tasks = self.make_data(workload)
             runs = {("plugin", p): [] for p in workload.phases}
@@ -441,29 +443,44 @@ class Bench:
             self.run_contender(workload, "plugin", 1, dataset, floor_tasks, runs, {}, profile_dir)
             dataset.delete()
             for phase in workload.phases:
-                timed, profiled = runs[("plugin", phase)]
                 path = os.path.join(profile_dir, f"{workload.slug}-{phase}.pyisession")
-                sections += [
-                    f"## {workload.name}: {phase}",
-                    "",
-                    f"with timers: {_outcome(timed)}",
-                    "",
-                    "```",
-                    report.timers_summary(timed) if "timers" in timed else "(no timers)",
-                    "```",
-                    "",
-                    f"under pyinstrument: {_outcome(profiled)}",
-                    "",
-                    "```",
-                    report.profile_summary(path) if os.path.exists(path) else "(no profile)",
-                    "```",
-                    "",
-                ]
+                sections += _profile_section(f"{workload.name}: {phase}", *runs[("plugin", phase)], path)  # fmt: skip
+        if self.args.match and re.search(self.args.match, "incremental"):
+            import incremental
+
+            size, changed = (50, 5) if self.args.quick else (10_000, 100)
+            timed = incremental.run(self, size, changed, 1, timers=report.PROFILE_TIMERS)
+            profiled = incremental.run(self, size, changed, 1, profile_dir=profile_dir)
+            workload = incremental.workload_of(self.workloads.Workload, size, changed, 1)
+            for a, b in zip(timed, profiled):
+                if a["phase"] in incremental.LOADS:
+                    path = incremental.profile_path(profile_dir, a["phase"], workload)
+                    sections += _profile_section(f"{a['workload']}: {a['phase']}", a["runs"][0], b["runs"][0], path)  # fmt: skip
         sections.append(f"Machine load (1 min) at the end: {os.getloadavg()[0]:.2f}")
         path = os.path.join(profile_dir, "summary.md")
         with open(path, "w") as f:
             f.write("\n".join(sections))
         return path
+
+
+def _profile_section(title: str, timed: dict, profiled: dict, path: str) -> list[str]:
+    """A profile summary's section: the timed run's split, the profiled run's tree."""
+    return [
+        f"## {title}",
+        "",
+        f"with timers: {_outcome(timed)}",
+        "",
+        "```",
+        report.timers_summary(timed) if "timers" in timed else "(no timers)",
+        "```",
+        "",
+        f"under pyinstrument: {_outcome(profiled)}",
+        "",
+        "```",
+        report.profile_summary(path) if os.path.exists(path) else "(no profile)",
+        "```",
+        "",
+    ]
 
 
 def _outcome(result: dict) -> str:
