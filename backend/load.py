@@ -182,6 +182,11 @@ def read_run(
         if choice not in ("latest", "earliest"):
             raise  # choosing by annotator needs their emails
         annotators = {}  # a key that may not list users: labels record "user <id>"
+    if "@" in choice and choice not in annotators.values():
+        raise ValueError(
+            f"annotation_choice={choice!r}: no user of Label Studio at {connection.url} has "
+            "this email; give the email an annotator logs in with"
+        )
     if state is None:
         report_progress(0.0, f"Exporting project {results.project_id} from Label Studio")
         tasks = projects.export_tasks(connection, results.project_id, len(sample_ids))

@@ -224,6 +224,8 @@ def test_every_annotators_labels_go_into_fields_of_their_own(label_studio, datas
     # who made a label is their email, whatever the choice
     who = {d.get_attribute_value("annotator", None) for d in dataset.first()["boxes"].detections}
     assert label_studio.username in who
+    with pytest.raises(ValueError, match="'nobody@example.com': no user of Label Studio"):
+        load_annotations(dataset, "pair", annotation_choice="nobody@example.com")
     dataset.clear_cache()
     with pytest.raises(ValueError, match="annotation_choice='bogus' is not one of"):
         dataset.load_annotations("pair", annotation_choice="bogus", api_key=label_studio.pat)
