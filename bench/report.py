@@ -1,5 +1,12 @@
 """The benchmark's rows as a text table, a Markdown table and JSON, and the
-summary of a pyinstrument profile."""
+summary of a pyinstrument profile.
+
+    .venv/bin/python bench/report.py bench/results/A.json bench/results/B.json ...
+
+merges the rows of several runs (a later file's row replaces an earlier one's
+for the same workload, phase and contender: rerun phases) into
+``<now>-merged.json`` and ``latest.md``.
+"""
 
 from __future__ import annotations
 
@@ -331,6 +338,20 @@ def write(
     return json_path, md_path
 
 
+def merge(paths: list[str]) -> tuple[dict, dict, list[dict]]:
+    """The machine (of the last file), options (per file) and rows of several
+    result files; see the module."""
+    info, options, rows = {}, {}, {}
+    for path in paths:
+        with open(path) as f:
+            data = json.load(f)
+        info = data["machine"]
+        options[os.path.basename(path)] = data["options"]
+        for row in data["rows"]:
+            rows[(row["workload"], row["phase"], row["contender"])] = row
+    return info, options, list(rows.values())
+
+
 # ---------------------------------------------------------------- profiles
 
 _PLUGIN = "fiftyone_labelstudio."
@@ -471,3 +492,15 @@ def profile_summary(path: str, flat_lines: int = 25) -> str:
         *flat_body,
     ]
     return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    import sys
+    from datetime import datetime, timezone
+
+    paths = sys.argv[1:]
+    if not paths:
+        raise SystemExit(__doc__)
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H-%M-%SZ") + "-merged"
+    for written in write(os.path.dirname(os.path.abspath(paths[0])), stamp, *merge(paths)):
+        print(written)
