@@ -20,6 +20,18 @@ class Annotator:
             tasks[task["data"]["sample_id"]] = task
         return tasks
 
+    def get(self, path):
+        """A GET of Label Studio's REST API (``path`` like ``"api/tasks/3"``), as JSON."""
+        return self.ls._client_wrapper.httpx_client.request(path, method="GET").json()
+
+    def as_served(self, project_id, sample_ids):
+        """``(task ids, tasks, labeling config)`` of the samples' tasks, exactly
+        as Label Studio serves them to its editor."""
+        tasks = self.tasks(project_id)
+        task_ids = [tasks[sample_id]["id"] for sample_id in sample_ids]
+        served = [self.get(f"api/tasks/{t}") for t in task_ids]
+        return task_ids, served, self.get(f"api/projects/{project_id}")["label_config"]
+
     @staticmethod
     def predicted(task):
         """A copy of the results the task's prediction holds."""

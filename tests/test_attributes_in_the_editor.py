@@ -187,15 +187,10 @@ def run(label_studio):
             state.before = snapshot(dataset)
             state.label_schema = dataset.get_annotation_info(KEY).config.label_schema
             annotator = Annotator(label_studio.url, label_studio.pat)
-            http = annotator.ls._client_wrapper.httpx_client
 
-            def get(path):
-                return http.request(path, method="GET").json()
-
-            tasks = annotator.tasks(results.project_id)
-            state.task_ids = [tasks[sample_id]["id"] for sample_id in state.ids]
-            state.tasks = [get(f"api/tasks/{t}") for t in state.task_ids]
-            state.label_config = get(f"api/projects/{results.project_id}")["label_config"]
+            state.task_ids, state.tasks, state.label_config = annotator.as_served(
+                results.project_id, state.ids
+            )
             state.shown = {}
 
             with sync_playwright() as playwright:
@@ -209,7 +204,7 @@ def run(label_studio):
                     try:
                         editor.login(label_studio.username, label_studio.password)
                         annotate_task_1(editor, state)
-                        state.submitted = get(f"api/annotations/{state.submitted_id}")
+                        state.submitted = annotator.get(f"api/annotations/{state.submitted_id}")
                         # FiftyOne's own load (task 2 is not annotated yet)
                         in_thread(dataset.load_annotations, KEY, api_key=label_studio.pat)
                         state.after_first = snapshot(dataset)

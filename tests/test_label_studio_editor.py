@@ -236,15 +236,9 @@ def run(label_studio):
                 s.id: fo.Sample.from_dict(s.to_mongo_dict()) for s in dataset.select_fields(FIELDS)
             }
             annotator = Annotator(label_studio.url, label_studio.pat)
-            http = annotator.ls._client_wrapper.httpx_client
-            tasks = annotator.tasks(results.project_id)
-            state.task_ids = [tasks[sample_id]["id"] for sample_id in state.ids]
-            state.tasks = [
-                http.request(f"api/tasks/{t}", method="GET").json() for t in state.task_ids
-            ]
-            state.label_config = http.request(
-                f"api/projects/{results.project_id}", method="GET"
-            ).json()["label_config"]
+            state.task_ids, state.tasks, state.label_config = annotator.as_served(
+                results.project_id, state.ids
+            )
 
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(
@@ -262,13 +256,9 @@ def run(label_studio):
                 finally:
                     browser.close()
 
-            state.submitted = http.request(
-                f"api/annotations/{state.submitted_id}", method="GET"
-            ).json()
-            state.skipped = http.request(f"api/annotations/{state.skipped_id}", method="GET").json()
-            state.untouched_task = http.request(
-                f"api/tasks/{state.task_ids[2]}", method="GET"
-            ).json()
+            state.submitted = annotator.get(f"api/annotations/{state.submitted_id}")
+            state.skipped = annotator.get(f"api/annotations/{state.skipped_id}")
+            state.untouched_task = annotator.get(f"api/tasks/{state.task_ids[2]}")
 
             dataset.load_annotations(KEY, api_key=label_studio.pat)
             state.after = {s.id: s for s in dataset.select_fields(FIELDS)}

@@ -186,15 +186,10 @@ def run(label_studio):
             state.before = snapshot(dataset)
             state.label_schema = dataset.get_annotation_info(KEY).config.label_schema
             annotator = Annotator(label_studio.url, label_studio.pat)
-            http = annotator.ls._client_wrapper.httpx_client
 
-            def get(path):
-                return http.request(path, method="GET").json()
-
-            tasks = annotator.tasks(results.project_id)
-            state.task_ids = [tasks[sample_id]["id"] for sample_id in state.ids]
-            state.tasks = [get(f"api/tasks/{t}") for t in state.task_ids]
-            state.label_config = get(f"api/projects/{results.project_id}")["label_config"]
+            state.task_ids, state.tasks, state.label_config = annotator.as_served(
+                results.project_id, state.ids
+            )
 
             def load(phase):
                 """FiftyOne's load into the run's fields, then the plugin's bulk
@@ -225,7 +220,7 @@ def run(label_studio):
                     try:
                         editor.login(label_studio.username, label_studio.password)
                         annotate_tracks(editor, state)
-                        state.first = get(f"api/annotations/{state.submitted_id}")
+                        state.first = annotator.get(f"api/annotations/{state.submitted_id}")
                         state.after, state.reports = in_thread(load, "tracks")
                         annotate_segment(editor, state)
                     except BaseException:
@@ -234,8 +229,8 @@ def run(label_studio):
                 finally:
                     browser.close()
 
-            state.submitted = get(f"api/annotations/{state.submitted_id}")
-            state.untouched_task = get(f"api/tasks/{state.task_ids[1]}")
+            state.submitted = annotator.get(f"api/annotations/{state.submitted_id}")
+            state.untouched_task = annotator.get(f"api/tasks/{state.task_ids[1]}")
             state.after_segment, state.segment_reports = load("segment")
             if RECORD:
                 write_fixtures(state)
