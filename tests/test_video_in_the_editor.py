@@ -260,23 +260,18 @@ def annotate_tracks(editor: VideoEditor, state) -> None:
     def moved(point, offset):
         return (point[0] + offset[0], point[1] + offset[1])
 
-    # (a) move track 1's box on its keyframe 20
-    editor.seek(MOVE_AT)
-    track = of_index(before, MOVED)
-    point = centre(track[MOVE_AT])
-    assert editor.select_track_at(point) == track[1].id
-    editor.move(point, MOVE_BY)
-    assert keyframes_of_region(editor, track[1].id) == [1, MOVE_AT, FRAMES]
-    editor.shot("a-keyframe-moved")
+    def move_on(frame, index, offset, shot):
+        """Moves the box of track ``index`` on ``frame``: that frame becomes a keyframe."""
+        editor.seek(frame)
+        track = of_index(before, index)
+        point = centre(track[frame])
+        assert editor.select_track_at(point) == track[1].id
+        editor.move(point, offset)
+        assert keyframes_of_region(editor, track[1].id) == [1, frame, FRAMES]
+        editor.shot(shot)
 
-    # (b) a new keyframe of track 2 on frame 25
-    editor.seek(KEYFRAME_AT)
-    track = of_index(before, KEYFRAMED)
-    point = centre(track[KEYFRAME_AT])
-    assert editor.select_track_at(point) == track[1].id
-    editor.move(point, KEYFRAME_BY)
-    assert keyframes_of_region(editor, track[1].id) == [1, KEYFRAME_AT, FRAMES]
-    editor.shot("b-keyframe-added")
+    move_on(MOVE_AT, MOVED, MOVE_BY, "a-keyframe-moved")  # (a) track 1's keyframe 20
+    move_on(KEYFRAME_AT, KEYFRAMED, KEYFRAME_BY, "b-keyframe-added")  # (b) track 2, frame 25
 
     # (c) a new track: drawn on frame 8, moved on frame 18, ended there
     editor.seek(NEW_FIRST)
