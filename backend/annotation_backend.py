@@ -344,9 +344,9 @@ class LabelStudioAnnotationResults(foua.AnnotationResults):
             )
         if other_runs(self.config.url, self.project_id, self.run_id):
             # the project's counts are other runs' too
-            progress = incremental.run_progress(
-                api.connection, self.project_id, set(self.sample_ids)
-            )
+            progress = incremental.progress_by_run(
+                api.connection, self.project_id, {None: set(self.sample_ids)}
+            )[None]
         return {
             **progress.as_dict(),
             "project_id": self.project_id,

@@ -134,24 +134,26 @@ def count_changed(
     return int((body or {}).get("total") or 0)
 
 
-def run_progress(connection: Connection, project_id: int, sample_ids: Collection[str]) -> Progress:
-    """Progress of a run's own tasks (those of ``sample_ids``) in a project
-    other runs share, read from the project's task list (a few dozen bytes a
-    task): ``skipped`` counts the run's tasks skipped and not annotated."""
-    total = annotated = skipped = 0
+def progress_by_run(
+    connection: Connection, project_id: int, samples_by_run: Mapping[Any, Collection[str]]
+) -> dict[Any, Progress]:
+    """Progress of each run's own tasks (those of its sample ids) in a project
+    several runs share, from one read of the project's task list (a few
+    dozen bytes a task): ``skipped`` counts tasks skipped and not annotated."""
+    counts = {run: [0, 0, 0] for run in samples_by_run}  # total, annotated, skipped
     for task in _pages(
         connection,
         project_id,
         {"fields": "task_only", "include": "id,data,total_annotations,cancelled_annotations"},
     ):
-        if (task.get("data") or {}).get(SAMPLE_ID) not in sample_ids:
-            continue
-        total += 1
-        if task.get("total_annotations"):
-            annotated += 1
-        elif task.get("cancelled_annotations"):
-            skipped += 1
-    return Progress(total, annotated, skipped, total - annotated - skipped)
+        sample_id = (task.get("data") or {}).get(SAMPLE_ID)
+        done = 1 if task.get("total_annotations") else 2 if task.get("cancelled_annotations") else 0
+        for run, sample_ids in samples_by_run.items():
+            if sample_id in sample_ids:
+                counts[run][0] += 1
+                if done:
+                    counts[run][done] += 1
+    return {run: Progress(t, a, k, t - a - k) for run, (t, a, k) in counts.items()}
 
 
 def _updated_after(since: str) -> dict:

@@ -112,7 +112,7 @@ def runs_progress(dataset, credentials: Credentials) -> dict[str, dict]:
     """Status of every run of this plugin on the dataset whose project lives
     on the credentials' server, in one request per 100 runs (and one per run
     loaded before, for the tasks changed since; in a project several runs
-    share, one read of its task list per run, for the run's own counts):
+    share, one read of its task list, for each run's own counts):
     ``{anno_key: {"total", "annotated", "skipped", "remaining", "project_id",
     "project_url", "changed"}}``; a run whose project is gone has ``"missing": True``."""
     metas = {key: run_meta(dataset, key) for key in plugin_runs(dataset)}
@@ -123,25 +123,40 @@ def runs_progress(dataset, credentials: Credentials) -> dict[str, dict]:
     }
     api = credentials.api()
     found = api.progress(meta["project_id"] for meta in here.values())
+    # in a project other runs share, each run counts its own tasks: one read
+    # of the project's task list serves all its runs here
+    own_samples: dict[int, dict[str, set]] = {}
+    for key, meta in here.items():
+        if meta["project_id"] in found and other_runs(
+            meta["url"], meta["project_id"], meta.get("run_id")
+        ):
+            samples = set(results_with(dataset, key, credentials).sample_ids)
+            own_samples.setdefault(meta["project_id"], {})[key] = samples
+    own_progress = {
+        key: progress
+        for project_id, samples_by_run in own_samples.items()
+        for key, progress in incremental.progress_by_run(
+            api.connection, project_id, samples_by_run
+        ).items()
+    }
     status = {}
     for key, meta in here.items():
-        progress = found.get(meta["project_id"])
+        project_id = meta["project_id"]
         info = {
-            "project_id": meta["project_id"],
-            "project_url": projects.project_url(meta["url"].rstrip("/"), meta["project_id"]),
+            "project_id": project_id,
+            "project_url": projects.project_url(meta["url"].rstrip("/"), project_id),
         }
-        if progress is None:
+        if project_id not in found:
             status[key] = {**info, "missing": True}
             continue
-        own_samples = None
-        if other_runs(meta["url"], meta["project_id"], meta.get("run_id")):
-            # the project's counts are other runs' too: count this run's tasks
-            own_samples = set(results_with(dataset, key, credentials).sample_ids)
-            progress = incremental.run_progress(api.connection, meta["project_id"], own_samples)
+        progress = own_progress.get(key, found[project_id])
         status[key] = {**progress.as_dict(), **info}
         if meta.get("changes_since"):
             status[key]["changed"] = incremental.count_changed(
-                api.connection, meta["project_id"], meta["changes_since"], own_samples
+                api.connection,
+                project_id,
+                meta["changes_since"],
+                own_samples.get(project_id, {}).get(key),
             )
     return status
 
