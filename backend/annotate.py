@@ -5,7 +5,10 @@ those FiftyOne's ``annotate()`` refuses because they exist only in videos
 A request without such a type is FiftyOne's own ``samples.annotate()``; one
 with them builds the rest of the schema as FiftyOne does, adds the temporal
 fields, and runs the same steps FiftyOne runs (register, upload, save), so
-the run is an ordinary annotation run of the dataset.
+the run is an ordinary annotation run of the dataset. Either way, the
+attributes ``attributes=True`` finds on existing fields are found first by
+one aggregation (:func:`.label_fields.existing_attributes`), so that FiftyOne
+does not build every label to find them.
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ import fiftyone.core.labels as fol
 import fiftyone.core.media as fom
 import fiftyone.utils.annotations as foua
 
+from ..conversions.attributes import recommended_attribute
 from ..conversions.schema import VIDEO_TYPES, schema_problem
-from .label_fields import existing_fields
+from .label_fields import existing_attributes, existing_fields
 
 BACKEND = "labelstudio"
 _TEMPORAL_TYPES = {
@@ -59,6 +63,9 @@ def annotate(
     if schema is None and label_field is not None:
         schema = {label_field: {"type": label_type, "classes": classes}}
         schema = {label_field: {k: v for k, v in schema[label_field].items() if v is not None}}
+    if isinstance(schema, Mapping) and kwargs.get("attributes", True) is True:
+        schema = {name: _with_attributes(samples, name, info) for name, info in schema.items()}
+        label_field = label_type = classes = None
     temporal = {
         name: dict(info or {})
         for name, info in (schema or {}).items()
@@ -67,7 +74,7 @@ def annotate(
     if not temporal:
         return samples.annotate(
             anno_key,
-            label_schema=label_schema,
+            label_schema=schema,
             label_field=label_field,
             label_type=label_type,
             classes=classes,
@@ -113,6 +120,17 @@ def annotate(
     results._finalize_id_map()
     backend.save_run_results(samples, anno_key, results)
     return results
+
+
+def _with_attributes(samples, name: str, info) -> Any:
+    """A field's schema entry with the attributes FiftyOne's
+    ``attributes=True`` would find on its labels, where it leaves them open."""
+    if not isinstance(info, Mapping) or "attributes" in info or not isinstance(name, str):
+        return info
+    if info.get("type") in ("scalar", "segmentation", *VIDEO_TYPES):
+        return info
+    found = existing_attributes(samples, name, recommended_attribute)
+    return info if found is None else {**info, "attributes": found}
 
 
 def _type_of(samples, name: str, info: Mapping) -> str | None:

@@ -19,7 +19,7 @@ import fiftyone.core.media as fom
 import fiftyone.utils.annotations as foua
 
 from ..conversions import LABEL_TYPES
-from ..conversions.attributes import ATTRIBUTE_TYPES, GEOMETRY
+from ..conversions.attributes import ATTRIBUTE_TYPES, GEOMETRY, recommended_attribute
 from ..conversions.schema import VIDEO_TYPES
 from . import fiftyone_load, incremental, load, projects, request, tasks
 from .client import DEFAULT_TIMEOUT, Connection, LabelStudioError, ServerInfo
@@ -204,13 +204,7 @@ class LabelStudioBackend(foua.AnnotationBackend):
     def recommend_attr_tool(self, name, value):
         """The control for an attribute found on existing labels
         (``attributes=True``), from its name and value."""
-        if isinstance(value, bool):
-            return {"type": "occluded" if name == "occluded" else "checkbox"}
-        if isinstance(value, int):
-            return {"type": "group_id" if name == "group_id" else "int"}
-        if isinstance(value, float):
-            return {"type": "float"}
-        return {"type": "text"}
+        return recommended_attribute(name, value)
 
     def requires_attr_values(self, attr_type):
         return attr_type in ("select", "radio")

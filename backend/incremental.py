@@ -3,10 +3,16 @@
 Label Studio bumps a task's ``updated_at`` whenever one of its annotations is
 created, updated, skipped or deleted. A load remembers, in its run, the time
 (by the server's own clock) it started, each task's sample and state, and
-where it loaded them; the next load reads the ids of the project's tasks
-(to find deletions) and, in full, only the tasks updated since. Every task
-it does not read holds what the last load loaded from it, so the dataset
-comes out as a full load would leave it.
+where it loaded them; the next load reads, in full, only the tasks updated
+since. Every task it does not read holds what the last load loaded from it,
+so the dataset comes out as a full load would leave it.
+
+Deleted tasks are found without listing the project: task ids only grow
+(SQLite's ``AUTOINCREMENT`` and PostgreSQL's sequences never reuse one), so
+the number of tasks whose id lies in the range a load saw can only fall, and
+falls exactly when one of them is deleted. A load records that
+:class:`TaskSpan`; the next one counts the tasks in it (one query) and lists
+only the ids above it. The whole id list is read only when the count fell.
 """
 
 from __future__ import annotations
@@ -29,6 +35,29 @@ or may not be in what it read (reading it again changes nothing)."""
 _PAGE = 1000
 
 
+@dataclass(frozen=True)
+class TaskSpan:
+    """The tasks a load saw: ``count`` tasks with ids from ``lowest`` to
+    ``highest`` (both included); all zero when it saw none.
+
+    Example:
+        >>> TaskSpan.of(["7", "3", "5"])
+        TaskSpan(lowest=3, highest=7, count=3)
+    """
+
+    lowest: int = 0
+    highest: int = 0
+    count: int = 0
+
+    @classmethod
+    def of(cls, ids: Collection) -> "TaskSpan":
+        numbers = [int(i) for i in ids]
+        return cls(min(numbers), max(numbers), len(numbers)) if numbers else cls()
+
+    def holds(self, task_id: str) -> bool:
+        return self.lowest <= int(task_id) <= self.highest
+
+
 @dataclass
 class LoadState:
     """What a run's last load read, to load only what changed next time.
@@ -39,12 +68,15 @@ class LoadState:
             :data:`.loading.STATES`)
         targets: ``{run field: field loaded into}``
         choice: the annotation choice it loaded with
+        span: the project's tasks it saw (a state without one lists the
+            project's task ids on the next load)
     """
 
     since: str
     tasks: dict[str, list] = field(default_factory=dict)
     targets: dict[str, str] = field(default_factory=dict)
     choice: str = "latest"
+    span: TaskSpan = TaskSpan()
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any] | None) -> "LoadState | None":
@@ -55,6 +87,7 @@ class LoadState:
             dict(d.get("tasks") or {}),
             dict(d.get("targets") or {}),
             d.get("choice", "latest"),
+            TaskSpan(*d.get("span") or ()),
         )
 
     def as_dict(self) -> dict:
@@ -63,6 +96,7 @@ class LoadState:
             "tasks": self.tasks,
             "targets": self.targets,
             "choice": self.choice,
+            "span": [self.span.lowest, self.span.highest, self.span.count],
         }
 
     def serves(self, targets: Mapping[str, str], choice: str) -> bool:
@@ -89,13 +123,33 @@ def server_time(connection: Connection) -> datetime:
     return stamp.astimezone(timezone.utc)
 
 
-def task_ids(connection: Connection, project_id: int) -> set[str]:
-    """The ids of every task of the project, a page at a time (ids only: a
-    few bytes a task), to find the tasks deleted since the last load."""
-    return {
+def live_task_ids(
+    connection: Connection, project_id: int, known: Collection[str], span: TaskSpan
+) -> tuple[set[str], TaskSpan]:
+    """Which tasks exist now of those the last load saw (``known``, within
+    its ``span``), plus every task created since; and the span to record.
+
+    One count of the tasks in ``span`` and a list of the ids above it, or,
+    when the count fell (a task was deleted), the ids of every task of the
+    project, a page at a time (ids only: a few bytes a task).
+    """
+    if span.count and _count(connection, project_id, _id_filter("in", span)) == span.count:
+        newer = {
+            str(task["id"])
+            for task in _pages(
+                connection,
+                project_id,
+                {"fields": "task_only", "include": "id", "query": _id_filter("greater", span)},
+            )
+        }
+        live = {task_id for task_id in known if span.holds(task_id)} | newer
+        highest = max([span.highest, *map(int, newer)])
+        return live, TaskSpan(span.lowest, highest, span.count + len(newer))
+    every = {
         str(task["id"])
         for task in _pages(connection, project_id, {"fields": "task_only", "include": "id"})
     }
+    return every, TaskSpan.of(every)
 
 
 def changed_tasks(connection: Connection, project_id: int, since: str) -> Iterator[dict]:
@@ -119,19 +173,7 @@ def count_changed(
             connection, project_id, {"fields": "task_only", "include": "id,data", "query": query}
         )
         return sum((task.get("data") or {}).get(SAMPLE_ID) in sample_ids for task in changed)
-    body = connection.request(
-        "GET",
-        "api/tasks/",
-        f"count the changed tasks of project {project_id}",
-        params={
-            "project": project_id,
-            "fields": "task_only",
-            "include": "id",
-            "page_size": 1,
-            "query": query,
-        },
-    )
-    return int((body or {}).get("total") or 0)
+    return _count(connection, project_id, query)
 
 
 def progress_by_run(
@@ -154,6 +196,28 @@ def progress_by_run(
                 if done:
                     counts[run][done] += 1
     return {run: Progress(t, a, k, t - a - k) for run, (t, a, k) in counts.items()}
+
+
+def _count(connection: Connection, project_id: int, query: str) -> int:
+    body = connection.request(
+        "GET",
+        "api/tasks/",
+        f"count the tasks of project {project_id}",
+        params={
+            "project": project_id,
+            "fields": "task_only",
+            "include": "id",
+            "page_size": 1,
+            "query": query,
+        },
+    )
+    return int((body or {}).get("total") or 0)
+
+
+def _id_filter(operator: str, span: TaskSpan) -> str:
+    value = {"min": span.lowest, "max": span.highest} if operator == "in" else span.highest
+    item = {"filter": "filter:tasks:id", "operator": operator, "type": "Number", "value": value}
+    return json.dumps({"filters": {"conjunction": "and", "items": [item]}})
 
 
 def _updated_after(since: str) -> dict:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Iterable, Iterator
 
 import fiftyone.core.annotation as foan
 
@@ -189,13 +189,18 @@ def read_run(
         )
     if state is None:
         report_progress(0.0, f"Exporting project {results.project_id} from Label Studio")
-        tasks = projects.export_tasks(connection, results.project_id, len(sample_ids))
+        exported: list = []  # every task's id: the span the next load counts in
+        tasks = _noting_ids(
+            projects.export_tasks(connection, results.project_id, len(sample_ids)), exported
+        )
         ahead_ids = sample_ids[:_PREFETCH]
     else:
         report_progress(
             0.0, f"Reading the tasks of project {results.project_id} changed since {state.since}"
         )
-        held = incremental.task_ids(connection, results.project_id)
+        held, span = incremental.live_task_ids(
+            connection, results.project_id, state.tasks, state.span
+        )
         tasks = incremental.changed_tasks(connection, results.project_id, state.since)
         ahead_ids = []
 
@@ -220,13 +225,19 @@ def read_run(
         ahead.close()
     loads.report.changed = len(loads.tasks)
     if state is None:
-        every = loads.tasks
+        every, span = loads.tasks, incremental.TaskSpan.of(exported)
     else:  # the tasks not read hold what they held; deleted ones are gone
         every = {t: v for t, v in state.tasks.items() if t in held}
         every.update(loads.tasks)
     tally(loads.report, every, sample_ids)
     wanted = wanted if wanted is not None else {f.name: f.name for f in fields}
-    return loads, incremental.LoadState(started.isoformat(), every, wanted, choice)
+    return loads, incremental.LoadState(started.isoformat(), every, wanted, choice, span)
+
+
+def _noting_ids(tasks: Iterable[dict], ids: list) -> Iterator[dict]:
+    for task in tasks:
+        ids.append(task["id"])
+        yield task
 
 
 def read_unloaded(dataset, loads: TaskLoads, fields, sample_ids=None) -> None:

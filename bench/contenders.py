@@ -1,12 +1,14 @@
 """The contenders' phases, each split into an untimed preparation and the
 timed call (see ``measure.py``).
 
-- ``plugin``: this plugin (personal access token): its request through
-  FiftyOne's ``dataset.annotate()``, its own bulk load
-  ``fiftyone_labelstudio.load_annotations()`` (what the App's operator runs),
-  and its status and cleanup through the run's results;
-- ``plugin-fiftyone``: the same backend, loaded through FiftyOne's
-  ``dataset.load_annotations()`` (FiftyOne's per-sample merge);
+- ``plugin``: this plugin (personal access token) through its own API, what
+  the App's operators run: ``fiftyone_labelstudio.annotate()`` (which finds
+  existing attributes by aggregation) and the bulk load
+  ``fiftyone_labelstudio.load_annotations()``; its status and cleanup through
+  the run's results;
+- ``plugin-fiftyone``: the same backend through FiftyOne's
+  ``dataset.annotate()`` and ``dataset.load_annotations()`` (FiftyOne's
+  per-sample merge);
 - ``builtin``: FiftyOne's own Label Studio backend (legacy token);
 - ``floor``: the same imports and reads as bare REST calls, with no FiftyOne
   work (its tasks were converted before timing, see ``workloads.write_floor_tasks``).
@@ -21,6 +23,7 @@ use it, so that the floor's memory holds none of it.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from typing import Any, Callable
@@ -113,11 +116,17 @@ def _through_fiftyone(contender, phase, context):
             options = {"config_cls": BUILTIN_CONFIG_CLS}
         expected = "fiftyone_labelstudio." if ours else "fiftyone.utils.labelstudio"
 
+        if contender == "plugin":  # the plugin's own annotate(), as its operator runs it
+            import fiftyone_labelstudio as fols
+
+            annotate = functools.partial(fols.annotate, dataset)
+        else:
+            annotate = functools.partial(dataset.annotate, backend="labelstudio")
+
         def request():
             try:
-                return dataset.annotate(
+                return annotate(
                     ANNO_KEY,
-                    backend="labelstudio",
                     label_schema=context["label_schema"],
                     media_field=context["media_field"],
                     **credentials,

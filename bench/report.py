@@ -19,8 +19,9 @@ from collections import defaultdict
 
 _PLUGIN_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TIME_RATIOS = (
-    "plugin = fiftyone_labelstudio.load_annotations() for loads (the bulk load), "
-    "plugin via FiftyOne = the same backend through dataset.load_annotations(); "
+    "plugin = fiftyone_labelstudio.annotate() and .load_annotations() (the bulk load), "
+    "plugin via FiftyOne = the same backend through dataset.annotate() and "
+    "dataset.load_annotations(); "
     "floor load = the fastest of Label Studio's complete reads (named), parsed; "
     "builtin/plugin = builtin time / plugin time (> 1: the plugin is faster); "
     "plugin/floor = plugin time / floor time (1: as fast as bare REST calls)"
@@ -382,7 +383,7 @@ HOT_SPOT_TIMERS = (
     _PLUGIN + "backend.load:load_run_results",
     _PLUGIN + "backend.load:read_run",
     _PLUGIN + "backend.incremental:server_time",
-    _PLUGIN + "backend.incremental:task_ids",
+    _PLUGIN + "backend.incremental:live_task_ids",
     _PLUGIN + "backend.loading:tally",
     _PLUGIN + "backend.load:read_unloaded",
     _PLUGIN + "backend.client:Connection.request",

@@ -206,6 +206,23 @@ def _number(got: Any, attribute: Attribute) -> float | int:
     return int(got)
 
 
+def recommended_attribute(name: str, value: Any) -> dict:
+    """The attribute spec for an attribute found on existing labels, from its
+    name and a value (FiftyOne's ``recommend_attr_tool``).
+
+    Example:
+        >>> recommended_attribute("occluded", True), recommended_attribute("age", 3)
+        ({'type': 'occluded'}, {'type': 'int'})
+    """
+    if isinstance(value, bool):
+        return {"type": "occluded" if name == "occluded" else "checkbox"}
+    if isinstance(value, int):
+        return {"type": "group_id" if name == "group_id" else "int"}
+    if isinstance(value, float):
+        return {"type": "float"}
+    return {"type": "text"}
+
+
 def parse_attributes(info: Mapping[str, Any]) -> tuple[Attribute, ...]:
     """The attributes of one field of a label schema (FiftyOne's format, after
     its ``annotate()`` formatted them): every class's, then per class.

@@ -7,9 +7,11 @@ imported prediction against the labeling config)."""
 import copy
 import logging
 import math
+from types import SimpleNamespace
 
 import fiftyone as fo
 import fiftyone.core.labels as fol
+import fiftyone_labelstudio as fols
 import numpy as np
 import pytest
 from annotator import Annotator
@@ -365,19 +367,74 @@ def test_attributes_end_to_end(label_studio, dataset, tmp_path, load_run, caplog
                     assert after[attribute] == before[attribute], (name, attribute)
 
 
-def test_attributes_true_takes_the_attributes_found_on_the_labels(label_studio, dataset, tmp_path):
+@pytest.mark.parametrize("entry", ["fiftyone", "plugin"])
+def test_attributes_true_takes_the_attributes_found_on_the_labels(
+    label_studio, dataset, tmp_path, entry
+):
     [path] = write_images(str(tmp_path / "found"), [(20, 10)])
     box = fol.Detection(label="a", bounding_box=[0.1, 0.1, 0.5, 0.5], occluded=True, make="x",
                         doors=2, rotation=10.0)  # fmt: skip
     dataset.add_sample(fo.Sample(filepath=path, gt=fol.Detections(detections=[box])))
-    dataset.annotate(
-        "found", backend="labelstudio", label_field="gt", attributes=True,
-        url=label_studio.url, api_key=label_studio.pat,
-    )  # fmt: skip
+    kwargs = {"label_field": "gt", "attributes": True, "url": label_studio.url,
+              "api_key": label_studio.pat}  # fmt: skip
+    if entry == "fiftyone":
+        dataset.annotate("found", backend="labelstudio", **kwargs)
+    else:  # the plugin's own annotate(), as its operator runs it
+        fols.annotate(dataset, "found", **kwargs)
     schema = dataset.get_annotation_info("found").config.label_schema["gt"]["attributes"]
     assert schema == {
         "occluded": {"type": "occluded"}, "make": {"type": "text"}, "doors": {"type": "int"},
     }  # fmt: skip
+
+
+def test_the_attributes_found_by_aggregation_are_those_fiftyone_finds(dataset):
+    """``existing_attributes`` (one aggregation) against FiftyOne's own
+    inference (which builds every label), over every region label type and a
+    video's tracks."""
+    import fiftyone.utils.annotations as foua
+    from fiftyone_labelstudio.backend.label_fields import existing_attributes
+
+    def box(**attributes):
+        return fol.Detection(label="a", bounding_box=[0.1, 0.1, 0.2, 0.2], **attributes)
+
+    extra = {"occluded": False, "group_id": 3, "weight": 0.5, "notes": None, "meta": {"k": 1}}
+    dataset.add_samples(
+        [
+            fo.Sample(
+                filepath="/tmp/found-1.png",
+                boxes=fol.Detections(detections=[box(**extra), box(make="x", count=2)]),
+                lines=fol.Polylines(polylines=[fol.Polyline(points=[[(0, 0), (1, 1)]], lanes=2)]),
+                poses=fol.Keypoints(keypoints=[fol.Keypoint(points=[(0.1, 0.2)], visible=True)]),
+                one=fol.Classification(label="a", confidence=0.5, source="x"),
+                plain=fol.Detections(detections=[box()]),
+            ),
+            fo.Sample(
+                filepath="/tmp/found-2.png", boxes=fol.Detections(detections=[box(count=1.5)])
+            ),
+        ]
+    )
+    judge = SimpleNamespace(recommend_attr_tool=conv.attributes.recommended_attribute)
+    for name, label_type in [("boxes", "detections"), ("lines", "polylines"),
+                             ("poses", "keypoints"), ("one", "classification"),
+                             ("plain", "detections")]:  # fmt: skip
+        ours = existing_attributes(dataset, name, judge.recommend_attr_tool)
+        theirs = foua._get_label_attributes(dataset, judge, name, label_type)
+        assert list(ours) == sorted(ours)
+        if name == "boxes":  # an int, then a float: a float (FiftyOne: the first value's type)
+            assert (ours.pop("count"), theirs.pop("count")) == ({"type": "float"}, {"type": "int"})
+        assert ours == theirs, name
+    assert existing_attributes(dataset, "ground", judge.recommend_attr_tool) is None
+
+    videos = fo.Dataset()
+    try:
+        video = fo.Sample(filepath="/tmp/found.mp4")
+        video.frames[1] = fo.Frame(gt=fol.Detections(detections=[box(keyframe=True, speed=1.0)]))
+        videos.add_sample(video)
+        ours = existing_attributes(videos, "frames.gt", judge.recommend_attr_tool)
+        assert ours == foua._get_label_attributes(videos, judge, "frames.gt", "detections")
+        assert ours == {"speed": {"type": "float"}}
+    finally:
+        videos.delete()
 
 
 # -- the request form --------------------------------------------------------------------

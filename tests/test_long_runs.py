@@ -171,6 +171,48 @@ def test_a_load_reads_only_what_changed_and_gives_what_a_full_load_gives(
     assert len(dataset[ids[10]]["boxes"].detections) == 0
 
 
+def test_deleted_tasks_are_found_while_other_runs_add_to_the_project(
+    label_studio, dataset, images
+):
+    """Deletions are found by counting the tasks in the id span the last load
+    saw; tasks that other runs add land above it and are listed."""
+    boxes_dataset(dataset, images, 8)
+    ids = dataset.values("id")
+    results = annotate(dataset.select(ids[:5]), "grown", label_studio)
+    ls = Annotator(label_studio.url, label_studio.pat)
+    ls.accept_all(results.project_id)
+    assert load_annotations(dataset, "grown")["loaded"] == 5
+
+    def span():
+        return dataset.load_annotation_results("grown").load_state["span"]
+
+    first_span = span()
+    assert first_span[2] == 5
+    # another run adds three tasks to the project: above the span, listed next time
+    annotate(dataset.select(ids[5:]), "added", label_studio, project_id=results.project_id)
+    again = load_annotations(dataset, "grown")
+    assert again["incremental"] is True and (again["loaded"], again["missing"]) == (5, 0)
+    assert span()[2] == 8 and span()[1] > first_span[1]
+
+    # a task of the run and one of the other run deleted: the count falls
+    tasks = ls.tasks(results.project_id)
+    ls.ls.tasks.delete(id=str(tasks[ids[0]]["id"]))
+    ls.ls.tasks.delete(id=str(tasks[ids[6]]["id"]))
+    gone = load_annotations(dataset, "grown")
+    assert gone["incremental"] is True and (gone["loaded"], gone["missing"]) == (4, 1)
+    assert span()[2] == 6
+
+    # a state recorded before spans were (no "span") lists the ids once
+    results = dataset.load_annotation_results("grown")
+    results.load_state = {k: v for k, v in results.load_state.items() if k != "span"}
+    results.save()
+    ls.ls.tasks.delete(id=str(tasks[ids[1]]["id"]))
+    older = load_annotations(dataset, "grown")
+    assert older["incremental"] is True and (older["loaded"], older["missing"]) == (3, 2)
+    full = load_annotations(dataset, "grown", full=True)
+    assert (full["loaded"], full["missing"]) == (3, 2) and span()[2] == 5
+
+
 def test_loading_into_another_field_reads_everything_once(label_studio, dataset, images):
     boxes_dataset(dataset, images, 3)
     results = annotate(dataset, "elsewhere", label_studio)
