@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import queue
 import threading
-from typing import Callable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence, TypeVar
+
+T = TypeVar("T")
 
 logger = logging.getLogger(__name__)
 
@@ -58,3 +61,50 @@ class Prefetch:
         """Stops reading ahead, after the chunk being read."""
         self._stop.set()
         self._thread.join()
+
+
+def read_ahead(items: Iterable[T]) -> Iterator[T]:
+    """Yields ``items``, making the next one in a thread while the caller
+    works on the current one (never more than one ahead): a request reads
+    and converts the next batch of samples while Label Studio imports the
+    last. An error making an item is raised where that item would have been
+    yielded; the thread stops when the caller stops iterating.
+
+    Example:
+        >>> list(read_ahead(iter([1, 2, 3])))
+        [1, 2, 3]
+    """
+    made: queue.Queue = queue.Queue()
+    stop = threading.Event()
+    done = object()
+
+    def make() -> None:
+        try:
+            for item in items:
+                made.put((item, None))
+                made.join()  # until the caller takes it
+                if stop.is_set():
+                    return
+            made.put((done, None))
+        except BaseException as error:  # raised in the caller's thread
+            made.put((done, error))
+
+    thread = threading.Thread(target=make, name="labelstudio-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, error = made.get()
+            made.task_done()
+            if error is not None:
+                raise error
+            if item is done:
+                return
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():  # an item made after the caller stopped
+            try:
+                made.get(timeout=0.05)
+                made.task_done()
+            except queue.Empty:
+                pass

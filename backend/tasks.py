@@ -15,6 +15,7 @@ from typing import Any, Iterable, Iterator, Sequence
 
 from ..conversions import FieldSchema, Frame, Problem, export_sample
 from .client import Connection, LabelStudioError, NotFoundError, UnknownOutcome
+from .prefetch import read_ahead
 
 SAMPLE_ID = "sample_id"
 """Task data key holding the FiftyOne sample id."""
@@ -73,12 +74,14 @@ def import_tasks(
     tasks: Iterable[dict],
     on_batch=lambda num_done: None,
 ) -> list[int]:
-    """Imports tasks in batches of bounded count and size; returns their ids.
+    """Imports tasks in batches of bounded count and size, making the next
+    batch (reading and converting its samples) while Label Studio imports the
+    last; returns their ids.
 
     ``on_batch(n)`` is told how many tasks are in so far.
     """
     created: list[int] = []
-    for batch in _batches(tasks):
+    for batch in read_ahead(_batches(tasks)):
         created += _import_batch(connection, project_id, batch)
         on_batch(len(created))
     return created

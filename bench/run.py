@@ -381,7 +381,10 @@ class Bench:
             runs = {key: [] for key in run_keys(workload)}
             given_up: dict = {}
             for repeat in range(workload.repeats):
-                for contender in workload.contenders:
+                # each contender goes first in some repeat: the first one after
+                # the data is made meets the server and disk least settled
+                shift = repeat % len(workload.contenders)
+                for contender in workload.contenders[shift:] + workload.contenders[:shift]:
                     self.run_contender(
                         workload, contender, repeat, dataset, floor_tasks, runs, given_up
                     )

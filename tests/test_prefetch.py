@@ -1,12 +1,13 @@
-"""The load's read-ahead of samples: same answers as reading directly, a
-bounded amount read, and database errors raised where the caller sees them."""
+"""The load's read-ahead of samples and the request's of task batches: same
+answers as reading directly, a bounded amount read, and database errors
+raised where the caller sees them."""
 
 from __future__ import annotations
 
 import threading
 
 import pytest
-from fiftyone_labelstudio.backend.prefetch import Prefetch
+from fiftyone_labelstudio.backend.prefetch import Prefetch, read_ahead
 
 
 def test_reads_ahead_and_answers_like_a_direct_read():
@@ -49,3 +50,48 @@ def test_a_failed_read_ahead_is_raised_by_read():
     prefetch = Prefetch(read, range(3), chunk=3)
     with pytest.raises(ConnectionError, match="database down"):
         prefetch.read([1])
+
+
+def test_the_next_batch_is_made_while_the_caller_sends_this_one():
+    made = []
+    second_made = threading.Event()
+
+    def batches():
+        for n in range(3):
+            made.append(n)
+            if n == 1:
+                second_made.set()
+            yield n
+
+    sent = []
+    for batch in read_ahead(batches()):
+        if batch == 0:  # the caller is busy with batch 0: batch 1 gets made meanwhile
+            assert second_made.wait(10)
+        sent.append(batch)
+    assert sent == made == [0, 1, 2]
+
+
+def test_an_error_making_a_batch_is_raised_in_its_place_and_a_stop_stops_the_thread():
+    def batches():
+        yield 1
+        raise ValueError("sample 2 is unreadable")
+
+    got = []
+    with pytest.raises(ValueError, match="sample 2"):
+        for batch in read_ahead(batches()):
+            got.append(batch)
+    assert got == [1]
+
+    made = []
+
+    def endless():
+        while True:
+            made.append(len(made))
+            yield made[-1]
+
+    for batch in read_ahead(endless()):
+        if batch == 2:
+            break  # e.g. Label Studio refused the import
+    count = len(made)
+    assert not any(t.name == "labelstudio-read-ahead" for t in threading.enumerate())
+    assert count <= 4 and len(made) == count  # one batch ahead at most, and no more made
