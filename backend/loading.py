@@ -234,9 +234,10 @@ def tally(report: LoadReport, tasks: Mapping[str, list], sample_ids: Sequence[st
         setattr(report, state, getattr(report, state) + 1)
     if report.missing:
         logger.warning(
-            "%d samples of this run have no task in Label Studio any more (deleted there?); "
+            "%s of this run %s no task in Label Studio any more (deleted there?); "
             "their labels are left as they are",
-            report.missing,
+            "1 sample" if report.missing == 1 else f"{report.missing} samples",
+            "has" if report.missing == 1 else "have",
         )
 
 

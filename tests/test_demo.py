@@ -132,3 +132,14 @@ def test_recreating_replaces_a_dataset_of_that_name(tmp_path):
         assert len(fo.load_dataset(name)) == 4
     finally:
         dataset.delete()
+
+
+def test_the_demo_command_lists_its_options_without_installing():
+    import subprocess
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "demo.sh"
+    shown = subprocess.run(
+        ["bash", str(script), "--help"], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert "--reset" in shown.stdout and "[install]" not in shown.stdout + shown.stderr
