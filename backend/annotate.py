@@ -19,7 +19,6 @@ import fiftyone.core.labels as fol
 import fiftyone.core.media as fom
 import fiftyone.utils.annotations as foua
 
-from ..conversions.attributes import recommended_attribute
 from ..conversions.schema import VIDEO_TYPES, schema_problem
 from .label_fields import existing_attributes, existing_fields
 
@@ -125,11 +124,11 @@ def annotate(
 def _with_attributes(samples, name: str, info) -> Any:
     """A field's schema entry with the attributes FiftyOne's
     ``attributes=True`` would find on its labels, where it leaves them open."""
-    if not isinstance(info, Mapping) or "attributes" in info or not isinstance(name, str):
+    if not isinstance(info, Mapping) or "attributes" in info:
         return info
     if info.get("type") in ("scalar", "segmentation", *VIDEO_TYPES):
         return info
-    found = existing_attributes(samples, name, recommended_attribute)
+    found = existing_attributes(samples, name)
     return info if found is None else {**info, "attributes": found}
 
 

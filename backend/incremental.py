@@ -134,22 +134,18 @@ def live_task_ids(
     project, a page at a time (ids only: a few bytes a task).
     """
     if span.count and _count(connection, project_id, _id_filter("in", span)) == span.count:
-        newer = {
-            str(task["id"])
-            for task in _pages(
-                connection,
-                project_id,
-                {"fields": "task_only", "include": "id", "query": _id_filter("greater", span)},
-            )
-        }
+        newer = _ids(connection, project_id, {"query": _id_filter("greater", span)})
         live = {task_id for task_id in known if span.holds(task_id)} | newer
         highest = max([span.highest, *map(int, newer)])
         return live, TaskSpan(span.lowest, highest, span.count + len(newer))
-    every = {
-        str(task["id"])
-        for task in _pages(connection, project_id, {"fields": "task_only", "include": "id"})
-    }
+    every = _ids(connection, project_id)
     return every, TaskSpan.of(every)
+
+
+def _ids(connection: Connection, project_id: int, params: Mapping = {}) -> set[str]:
+    """The ids of the project's tasks (of a Data Manager ``query``), a page at a time."""
+    pages = _pages(connection, project_id, {"fields": "task_only", "include": "id", **params})
+    return {str(task["id"]) for task in pages}
 
 
 def changed_tasks(connection: Connection, project_id: int, since: str) -> Iterator[dict]:

@@ -10,8 +10,10 @@ import fiftyone.core.aggregations as foa
 import fiftyone.core.fields as fof
 import fiftyone.core.labels as fol
 import fiftyone.core.media as fom
+import fiftyone.utils.annotations as foua
 
-from ..conversions.schema import RESERVED_FIELDS, level_problem
+from ..conversions.attributes import recommended_attribute
+from ..conversions.schema import RESERVED_FIELDS, VIDEO_TYPES, level_problem
 
 _SCALAR_FIELDS = (fof.IntField, fof.FloatField, fof.StringField, fof.BooleanField)
 _TYPES_BY_DOCUMENT = (
@@ -57,36 +59,27 @@ def existing_fields(samples, names: Iterable[str]) -> dict[str, list[str] | None
     return found
 
 
-_TRACKABLE = (
-    fol.Detection,
-    fol.Detections,
-    fol.Polyline,
-    fol.Polylines,
-    fol.Keypoint,
-    fol.Keypoints,
-)
 # a value of each stored type, for the backend's ``recommend_attr_tool``
 _EXAMPLE_VALUES = ((fof.BooleanField, True), (fof.IntField, 0), (fof.FloatField, 0.0))
 
 
-def existing_attributes(samples, name: str, recommend) -> dict | None:
+def existing_attributes(samples, name: str) -> dict | None:
     """What FiftyOne's ``annotate(attributes=True)`` finds on an existing
-    label field's labels: ``{attribute: recommend(attribute, a value)}``, in
-    name order, from one aggregation of the attribute names and types
-    (FiftyOne builds every label to find them: 81% of a 450,000-box video
-    request). An attribute holding only ``None`` is not one; one holding
-    several types is ``float`` if all are numbers, else text (FiftyOne
-    takes the type of the first value it meets). None where FiftyOne's own
-    inference must decide: not a label field, a segmentation, or labels with
-    the deprecated ``attributes`` dict.
+    label field's labels: ``{attribute: spec}`` (as the backend's
+    ``recommend_attr_tool`` gives it), in name order, from one aggregation of
+    the attribute names and types (FiftyOne builds every label to find them:
+    81% of a 450,000-box video request). An attribute holding only ``None``
+    is not one; one holding several types is ``float`` if all are numbers,
+    else text (FiftyOne takes the type of the first value it meets). None
+    where FiftyOne's own inference must decide: not a label field, a
+    segmentation, or labels with the deprecated ``attributes`` dict.
     """
-    try:
-        label_type, path = samples._get_label_field_path(name)
-    except ValueError:
+    field = samples.get_field(name)
+    label_types = existing_types(field) if field is not None else None
+    if not label_types or label_types[0] in ("scalar", "segmentation", *VIDEO_TYPES):
         return None
-    if issubclass(label_type, (fol.Segmentation, fol.TemporalDetection, fol.TemporalDetections)):
-        return None
-    single = fol._LABEL_LIST_TO_SINGLE_MAP.get(label_type, label_type)
+    label_class, path = samples._get_label_field_path(name)
+    single = fol._LABEL_LIST_TO_SINGLE_MAP.get(label_class, label_class)
     found, legacy = samples.aggregate(
         [foa.Schema(path, dynamic_only=True), foa.Schema(path + ".attributes")]
     )
@@ -98,8 +91,8 @@ def existing_attributes(samples, name: str, recommend) -> dict | None:
             continue
         stored = stored if isinstance(stored, list) else [stored]
         example = next((v for t, v in _EXAMPLE_VALUES if all(isinstance(s, t) for s in stored)), "")
-        attributes[attribute] = recommend(attribute, example)
-    if samples._is_frame_field(name) and issubclass(label_type, _TRACKABLE):
+        attributes[attribute] = recommended_attribute(attribute, example)
+    if foua._is_trackable_field(samples, name, label_types[0]):
         attributes.pop("keyframe", None)  # a track's keyframes, as FiftyOne drops them
     return attributes
 

@@ -413,24 +413,25 @@ def test_the_attributes_found_by_aggregation_are_those_fiftyone_finds(dataset):
             ),
         ]
     )
+    # FiftyOne's inference asks the backend's recommend_attr_tool
     judge = SimpleNamespace(recommend_attr_tool=conv.attributes.recommended_attribute)
     for name, label_type in [("boxes", "detections"), ("lines", "polylines"),
                              ("poses", "keypoints"), ("one", "classification"),
                              ("plain", "detections")]:  # fmt: skip
-        ours = existing_attributes(dataset, name, judge.recommend_attr_tool)
+        ours = existing_attributes(dataset, name)
         theirs = foua._get_label_attributes(dataset, judge, name, label_type)
         assert list(ours) == sorted(ours)
         if name == "boxes":  # an int, then a float: a float (FiftyOne: the first value's type)
             assert (ours.pop("count"), theirs.pop("count")) == ({"type": "float"}, {"type": "int"})
         assert ours == theirs, name
-    assert existing_attributes(dataset, "ground", judge.recommend_attr_tool) is None
+    assert existing_attributes(dataset, "ground") is None
 
     videos = fo.Dataset()
     try:
         video = fo.Sample(filepath="/tmp/found.mp4")
         video.frames[1] = fo.Frame(gt=fol.Detections(detections=[box(keyframe=True, speed=1.0)]))
         videos.add_sample(video)
-        ours = existing_attributes(videos, "frames.gt", judge.recommend_attr_tool)
+        ours = existing_attributes(videos, "frames.gt")
         assert ours == foua._get_label_attributes(videos, judge, "frames.gt", "detections")
         assert ours == {"speed": {"type": "float"}}
     finally:

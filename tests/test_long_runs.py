@@ -171,9 +171,7 @@ def test_a_load_reads_only_what_changed_and_gives_what_a_full_load_gives(
     assert len(dataset[ids[10]]["boxes"].detections) == 0
 
 
-def test_deleted_tasks_are_found_while_other_runs_add_to_the_project(
-    label_studio, dataset, images
-):
+def test_deleted_tasks_are_found_while_other_runs_add_to_the_project(label_studio, dataset, images):
     """Deletions are found by counting the tasks in the id span the last load
     saw; tasks that other runs add land above it and are listed."""
     boxes_dataset(dataset, images, 8)
