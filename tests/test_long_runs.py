@@ -193,12 +193,15 @@ def test_deleted_tasks_are_found_while_other_runs_add_to_the_project(label_studi
     assert span()[2] == 8 and span()[1] > first_span[1]
 
     # a task of the run and one of the other run deleted: the count falls
+    loaded = snapshot(dataset, ["boxes"])
     tasks = ls.tasks(results.project_id)
     ls.ls.tasks.delete(id=str(tasks[ids[0]]["id"]))
     ls.ls.tasks.delete(id=str(tasks[ids[6]]["id"]))
     gone = load_annotations(dataset, "grown")
     assert gone["incremental"] is True and (gone["loaded"], gone["missing"]) == (4, 1)
     assert span()[2] == 6
+    for sample_id, fields in snapshot(dataset, ["boxes"]).items():  # the dataset as it was
+        assert_values_equal(fields["boxes"], loaded[sample_id]["boxes"], sample_id)
 
     # a state recorded before spans were (no "span") lists the ids once
     results = dataset.load_annotation_results("grown")
