@@ -40,7 +40,6 @@ from .progress import report as report_progress
 logger = logging.getLogger(__name__)
 
 _CHUNK = 1000
-_PREFETCH = 2 * _CHUNK  # samples a load reads while Label Studio exports: bounds the memory
 
 
 def load_annotations(
@@ -193,7 +192,9 @@ def read_run(
         tasks = _noting_ids(
             projects.export_tasks(connection, results.project_id, len(sample_ids)), exported
         )
-        ahead_ids = sample_ids[:_PREFETCH]
+        # all of them if Label Studio takes long enough: a load holds the
+        # samples it loads until it writes them anyway
+        ahead_ids = sample_ids
     else:
         report_progress(
             0.0, f"Reading the tasks of project {results.project_id} changed since {state.since}"

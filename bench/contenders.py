@@ -40,6 +40,9 @@ READS = {
     "tasks": f"tasks API (GET tasks/?fields=all, {TASKS_PAGE_SIZE:,} tasks a page)",
 }
 """Label Studio's complete reads of a project (every task with its annotations)."""
+PAIRED_FLOOR = "floor:paired"
+"""The snapshot read of the plugin's own project, measured next to its load
+(see ``run.Bench.run_contender``): the plugin's load against the floor."""
 PHASES = ("request", "load", "status", "cleanup")
 ANNO_KEY = "bench"
 BUILTIN_CONFIG_CLS = "fiftyone.utils.labelstudio.LabelStudioBackendConfig"
@@ -147,9 +150,11 @@ def _through_fiftyone(contender, phase, context):
         if contender == "plugin":
             import fiftyone_labelstudio as fols
 
+            load_annotations = fols.load_annotations  # imported untimed, as in the App
+
             def load():  # incremental after a previous load, unless context["full"]
                 full = context.get("full", False)
-                return fols.load_annotations(dataset, ANNO_KEY, full=full, **credentials)
+                return load_annotations(dataset, ANNO_KEY, full=full, **credentials)
 
             keys = ("loaded", "added", "edited", "deleted", "problems", "changed", "incremental")
             return load, lambda report: {k: report.get(k) for k in keys}

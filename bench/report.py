@@ -17,14 +17,19 @@ import statistics
 import subprocess
 from collections import defaultdict
 
+from contenders import PAIRED_FLOOR
+
 _PLUGIN_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TIME_RATIOS = (
     "plugin = fiftyone_labelstudio.annotate() and .load_annotations() (the bulk load), "
     "plugin via FiftyOne = the same backend through dataset.annotate() and "
     "dataset.load_annotations(); "
     "floor load = the fastest of Label Studio's complete reads (named), parsed; "
+    "paired floor = the snapshot read of the plugin's own project, just before or after "
+    "its load (by turns); "
     "builtin/plugin = builtin time / plugin time (> 1: the plugin is faster); "
-    "plugin/floor = plugin time / floor time (1: as fast as bare REST calls)"
+    "plugin/floor = plugin time / floor time (1: as fast as bare REST calls); "
+    "plugin/paired = plugin load / paired floor, load by load (median of the ratios)"
 )
 MEMORY = "MB = peak RSS of the client process, and (+growth) during the phase call"
 INCREMENTAL_NOTE = (
@@ -60,9 +65,16 @@ def summarize(workload, contender: str, phase: str, runs: list[dict]) -> dict:
 
 
 def fastest_read(workload, rows: list[dict]) -> list[dict]:
-    """The floor's load row: the fastest complete read (``floor:<read>``
-    rows) by median, as contender ``floor`` with ``read`` naming it."""
-    reads = [r for r in rows if r["contender"].startswith("floor:") and r["phase"] == "load"]
+    """The floor's load row: the fastest complete read of the floor's own
+    project (``floor:<read>`` rows) by median, as contender ``floor`` with
+    ``read`` naming it."""
+    reads = [
+        r
+        for r in rows
+        if r["contender"].startswith("floor:")
+        and r["contender"] != PAIRED_FLOOR
+        and r["phase"] == "load"
+    ]
     if not reads:
         return []
     done = [r for r in reads if not r["failure"]]
@@ -95,8 +107,8 @@ def table(rows: list[dict]) -> tuple[list[str], list[list[str]]]:
     header = [
         "workload", "phase",
         "plugin s", "plugin MB", "plugin via FiftyOne s", "MB",
-        "builtin s", "builtin MB", "floor s", "floor MB",
-        "builtin/plugin", "plugin/floor",
+        "builtin s", "builtin MB", "floor s", "floor MB", "paired floor s",
+        "builtin/plugin", "plugin/floor", "plugin/paired",
     ]  # fmt: skip
     grouped: dict[tuple, dict] = defaultdict(dict)
     for row in rows:
@@ -110,10 +122,13 @@ def table(rows: list[dict]) -> tuple[list[str], list[list[str]]]:
             if row is not None and row.get("read") and not row["failure"]:
                 seconds += f" ({row['read']})"
             cells += [seconds, _memory(row)]
+        paired = by_contender.get(PAIRED_FLOOR)
         plugin = by_contender.get("plugin")
         cells += [
+            _seconds(paired) if paired else "-",
             _ratio(by_contender.get("builtin"), plugin),
             _ratio(plugin, by_contender.get("floor")),
+            _paired_ratio(plugin, paired),
         ]
         lines.append(cells)
     return header, lines
@@ -161,7 +176,11 @@ def reads_table(rows: list[dict]) -> list[list[str]]:
     much slower the snapshot export (the plugin's read) is than it."""
     found: dict[str, dict] = defaultdict(dict)
     for row in rows:
-        if row["contender"].startswith("floor:") and row["phase"] == "load":
+        if (
+            row["contender"].startswith("floor:")
+            and row["contender"] != PAIRED_FLOOR
+            and row["phase"] == "load"
+        ):
             found[row["workload"]][row["contender"].split(":", 1)[1]] = row
     lines = []
     for workload, reads in found.items():
@@ -197,6 +216,14 @@ def _memory(row) -> str:
     if row is None or row["failure"] or "peak_mb" not in row:
         return "-"
     return f"{row['peak_mb']:.0f} (+{row['growth_mb']:.0f})"
+
+
+def _paired_ratio(plugin, paired) -> str:
+    """The median of each load's ratio to the floor read next to it."""
+    if not plugin or not paired or plugin["failure"] or paired["failure"]:
+        return "-"
+    ratios = [a["seconds"] / b["seconds"] for a, b in zip(plugin["runs"], paired["runs"])]
+    return f"{statistics.median(ratios):.2f}" if ratios else "-"
 
 
 def _ratio(numerator, denominator) -> str:

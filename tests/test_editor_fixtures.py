@@ -19,6 +19,7 @@ import re
 import fiftyone.core.labels as fol
 import numpy as np
 import pytest
+from fiftyone_labelstudio.backend.stored_labels import StoredLabel, as_label, same_label
 from fiftyone_labelstudio.conversions import (
     Frame,
     field_schemas,
@@ -56,9 +57,11 @@ def label_from(data: dict):
 
 class Loaded:
     """One fixture through ``load_sample``: ``labels`` ``{id: label}`` (or the
-    scalar) of its field, ``originals`` ``{id: label}``, ``by_id`` its results."""
+    scalar) of its field, ``originals`` ``{id: label}``, ``by_id`` its results.
+    With ``stored``, the originals are given as the plugin's load reads them
+    from the database (:class:`StoredLabel`)."""
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, stored: bool = False):
         self.fixture = fixture = read(name)
         self.fields = field_schemas(fixture["fields"], fixture.get("scalar_types"))
         [self.field] = self.fields
@@ -67,6 +70,8 @@ class Loaded:
             self.originals, originals = raw, {}
         else:
             self.originals = {label.id: label for label in map(label_from, raw)}
+            if stored:
+                self.originals = {i: stored_label(label) for i, label in self.originals.items()}
             originals = {self.field.name: self.originals}
         self.frame = Frame(
             fixture["image"]["width"], fixture["image"]["height"], fixture["sample_id"]
@@ -83,6 +88,11 @@ class Loaded:
 
     def new_labels(self) -> list:
         return [label for label_id, label in self.labels.items() if label_id not in self.originals]
+
+
+def stored_label(label) -> StoredLabel:
+    """A label as the plugin's load reads it from the database."""
+    return StoredLabel(label.to_mongo().to_dict())
 
 
 def attribute(label, name):
@@ -131,6 +141,24 @@ def test_every_fixture_is_complete_and_loads_without_problems(name):
         assert again.labels == loaded.labels
     else:
         assert list(again.labels) == list(loaded.labels)
+
+
+LABEL_FIXTURES = [n for n in FIXTURES if n.split("/")[0] not in ("skip", "textarea", "number")]
+
+
+@pytest.mark.parametrize("name", LABEL_FIXTURES)
+def test_originals_read_from_the_database_load_as_the_same_labels(name):
+    """The plugin's load reads the originals raw and edits copies of their
+    stored documents (``StoredLabel.copy``), never building FiftyOne labels:
+    what it writes is what FiftyOne stores for the labels the core makes from
+    FiftyOne labels, and FiftyOne reads it back as those labels."""
+    expected, loaded = Loaded(name), Loaded(name, stored=True)
+    assert list(loaded.labels) == list(expected.labels)
+    for label_id, label in loaded.labels.items():
+        assert same_label(label, expected.labels[label_id]), label_id
+        assert_values_equal(as_label(label), expected.labels[label_id], label_id)
+    for label_id, original in loaded.originals.items():  # edits are made on copies
+        assert same_label(original, expected.originals[label_id])
 
 
 def check_untouched(name: str):

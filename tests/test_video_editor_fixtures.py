@@ -19,7 +19,10 @@ import os
 
 import fiftyone.core.labels as fol
 import pytest
+from fiftyone_labelstudio.backend.stored_labels import as_label, same_label
 from fiftyone_labelstudio.conversions import VIDEO_TAG, Frame, field_schemas, load_sample
+from labels_equal import assert_values_equal
+from test_editor_fixtures import stored_label
 from video_checks import (
     check_edited_track,
     check_new_track,
@@ -60,9 +63,11 @@ def label_from(data: dict):
 class Loaded:
     """One fixture through ``load_sample``: ``before`` and ``after`` as
     ``{frame: [Detection]}`` (tracks) or ``[TemporalDetection]`` (segments),
-    ``raw`` the core's own ``{frame: {id: label}}`` / ``{id: label}``."""
+    ``raw`` the core's own ``{frame: {id: label}}`` / ``{id: label}``. With
+    ``stored``, the originals are given as the plugin's load reads them from
+    the database (:class:`StoredLabel`)."""
 
-    def __init__(self, name: str, results: list[dict] | None = None):
+    def __init__(self, name: str, results: list[dict] | None = None, stored: bool = False):
         self.fixture = fixture = read(name)
         [self.field] = field_schemas(fixture["fields"])
         video = fixture["video"]
@@ -76,14 +81,15 @@ class Loaded:
             float(video["fps"]),
         )
         raw = fixture["originals"][self.field.name]
+        make = (lambda data: stored_label(label_from(data))) if stored else label_from
         if self.field.is_frame_field:
             originals = {
-                int(n): {label.id: label for label in map(label_from, labels)}
+                int(n): {label.id: label for label in map(make, labels)}
                 for n, labels in raw.items()
             }
             self.before = {n: list(labels.values()) for n, labels in originals.items()}
         else:
-            originals = {label.id: label for label in map(label_from, raw)}
+            originals = {label.id: label for label in map(make, raw)}
             self.before = list(originals.values())
         self.originals = originals
         self.results = fixture["result"] if results is None else results
@@ -139,6 +145,23 @@ def test_every_fixture_is_complete_and_loads_without_problems(name):
         }
     else:
         assert list(again.raw) == list(loaded.raw)
+
+
+@pytest.mark.parametrize("name", FIXTURES)
+def test_originals_read_from_the_database_load_as_the_same_labels(name):
+    """As for images (test_editor_fixtures): edits of originals read raw are
+    the labels the core makes from FiftyOne labels."""
+    expected, loaded = Loaded(name), Loaded(name, stored=True)
+    if loaded.field.is_frame_field:
+        pairs = [(labels, expected.raw[n], n) for n, labels in loaded.raw.items()]
+        assert list(loaded.raw) == list(expected.raw)
+    else:
+        pairs = [(loaded.raw, expected.raw, None)]
+    for labels, wanted, n in pairs:
+        assert list(labels) == list(wanted), n
+        for label_id, label in labels.items():
+            assert same_label(label, wanted[label_id]), (n, label_id)
+            assert_values_equal(as_label(label), wanted[label_id], f"{n}: {label_id}")
 
 
 # -- VideoRectangle tracks -------------------------------------------------------------
