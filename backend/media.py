@@ -19,8 +19,8 @@ import io
 import os
 import re
 import unicodedata
-from dataclasses import dataclass
-from typing import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Callable, Mapping, Sequence
 from urllib.parse import quote, urlparse
 
 from .client import Connection, LabelStudioError, UnknownOutcome
@@ -67,10 +67,12 @@ class LocalFiles:
 
 @dataclass(frozen=True)
 class MediaPlan:
-    """How media will reach Label Studio, and why."""
+    """How media will reach Label Studio, and why; for local storage, each
+    file's path under the document root (``relatives``, by file path)."""
 
     mode: str
     reason: str
+    relatives: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
 
 def is_url(path: str) -> bool:
@@ -146,7 +148,7 @@ def plan_media(
     if mode == "url":
         raise ValueError("media='url' needs http(s) or cloud URLs, but the media are local files")
 
-    outside = _outside_root(filepaths, local_files)
+    outside, relatives = _under_root(filepaths, local_files)
     if mode == "local_storage":
         if outside:
             raise ValueError(f"media='local_storage' cannot serve these files: {outside}")
@@ -161,6 +163,7 @@ def plan_media(
             "local_storage",
             f"every file lies under Label Studio's document root {local_files.document_root}: "
             "referenced, not copied",
+            relatives,
         )
     unreadable = [p for p in unshown if not _pillow_reads(p)]
     if unreadable:
@@ -209,18 +212,24 @@ def _pillow_reads(path: str) -> bool:
     return True
 
 
-def _outside_root(filepaths: Sequence[str], local_files: LocalFiles) -> str | None:
-    """Why local storage cannot serve the files, or None when it can."""
+def _under_root(filepaths: Sequence[str], local_files: LocalFiles) -> tuple[str | None, dict]:
+    """Why local storage cannot serve the files (None when it can), and each
+    file's path under the document root."""
     if not local_files.enabled or not local_files.document_root:
         return (
             "Label Studio's local files serving is off here (LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED"
             "=true and LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT set it up)"
-        )
+        ), {}
+    relatives = {}
     for path in filepaths:
         relative = _relative_to_root(path, local_files.document_root)
         if relative is None or os.sep not in relative:
-            return f"{path} is not in a folder under the document root {local_files.document_root}"
-    return None
+            return (
+                f"{path} is not in a folder under the document root {local_files.document_root}",
+                {},
+            )
+        relatives[path] = relative
+    return None, relatives
 
 
 def _relative_to_root(path: str, root: str) -> str | None:
@@ -256,7 +265,7 @@ def media_urls(
     if plan.mode == "url":
         return list(filepaths)
     if plan.mode == "local_storage":
-        return _local_storage_urls(connection, project_id, filepaths, local_files)
+        return _local_storage_urls(connection, project_id, filepaths, local_files, plan.relatives)
     return _upload(connection, project_id, filepaths, sample_ids, progress)
 
 
@@ -276,11 +285,12 @@ def storage_folders(relatives: Sequence[str]) -> list[str]:
     return sorted(os.path.commonpath(folders) for folders in by_top.values())
 
 
-def _local_storage_urls(connection, project_id, filepaths, local_files) -> list[str]:
+def _local_storage_urls(connection, project_id, filepaths, local_files, known) -> list[str]:
     # Label Studio serves a file through any storage of the project whose
     # folder holds it: storages scoped to the deepest folders holding the
     # media, never wider, and not made twice for one folder
-    relatives = [_relative_to_root(path, local_files.document_root) for path in filepaths]
+    root = local_files.document_root
+    relatives = [known.get(path) or _relative_to_root(path, root) for path in filepaths]
     covered = _storage_paths(connection, project_id)
     for folder in storage_folders(relatives):
         path = os.path.join(local_files.document_root, folder)

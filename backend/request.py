@@ -10,7 +10,8 @@ or leaves nothing behind.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from functools import partial
+from typing import Any, Callable
 
 import fiftyone.core.labels as fol
 import fiftyone.core.media as fom
@@ -29,6 +30,7 @@ from .client import LabelStudioError
 from .dataset_io import SampleValues, all_slices, ensure_metadata, label_class, read_samples
 from .label_fields import existing_fields
 from .media import LocalFiles, check_files_exist, media_urls, plan_media
+from .prefetch import Prefetch
 from .progress import report
 
 logger = logging.getLogger(__name__)
@@ -47,7 +49,6 @@ def request_annotations(api, samples, config, scalar_types, run_id: str) -> dict
     server, before anything is created or after undoing what was (a new
     project deleted; in an existing project, the tasks this request made).
     """
-    connection = api.connection
     problem = schema_problem(
         config.label_schema, existing_fields(samples, config.label_schema), samples.media_type
     )
@@ -64,12 +65,28 @@ def request_annotations(api, samples, config, scalar_types, run_id: str) -> dict
         encodings = all_slices(samples).values("metadata.encoding_str")
     local_files = LocalFiles.from_environment()
     plan = plan_media(filepaths, config.media, local_files, encodings)
+    read = partial(_read_chunk, samples, _existing(config, fields))
+    new_project = config.project_id is None and config.project_name is None
+    # a new project's first samples are read while the server makes it
+    ahead = Prefetch(read, sample_ids[:_CHUNK] if new_project else [], _CHUNK)
+    try:
+        return _request(
+            api, samples, config, fields, sample_ids, filepaths, plan, ahead.read, run_id
+        )
+    finally:
+        ahead.close()
+
+
+def _request(api, samples, config, fields, sample_ids, filepaths, plan, read, run_id) -> dict:
+    connection = api.connection
     connection.server_info()  # the key works, before anything is made
     orphans.delete_pending(connection)
 
-    existing = projects.find_target(connection, config.project_id, config.project_name)
-    if existing is not None:
-        return _append(connection, existing, samples, config, fields, sample_ids, filepaths, plan)
+    target = projects.find_target(connection, config.project_id, config.project_name)
+    if target is not None:
+        return _append(
+            connection, target, samples, config, fields, sample_ids, filepaths, plan, read
+        )
 
     dataset_name = samples._root_dataset.name
     title = projects.unique_title(
@@ -89,7 +106,7 @@ def request_annotations(api, samples, config, scalar_types, run_id: str) -> dict
         report(0.0, f"Project {title!r} created; placing media ({plan.reason})")
         id_map: dict[str, dict] = {}
         created = _send(
-            connection, project_id, samples, config, fields, sample_ids, filepaths, plan, id_map
+            connection, project_id, config, fields, sample_ids, filepaths, plan, read, id_map
         )
     except BaseException as error:
         _roll_back(connection, project_id, title, run_id, error)
@@ -104,7 +121,9 @@ def request_annotations(api, samples, config, scalar_types, run_id: str) -> dict
     }
 
 
-def _append(connection, project, samples, config, fields, sample_ids, filepaths, plan) -> dict:
+def _append(
+    connection, project, samples, config, fields, sample_ids, filepaths, plan, read
+) -> dict:
     """The run's samples into an existing project: its labeling config grown
     by the run's fields, classes and attributes; the samples it already holds
     not sent again (their tasks serve this run too)."""
@@ -122,10 +141,10 @@ def _append(connection, project, samples, config, fields, sample_ids, filepaths,
         if new:
             new_ids, new_paths = (list(v) for v in zip(*new))
             created = _send(
-                connection, project_id, samples, config, fields, new_ids, new_paths, plan, id_map
+                connection, project_id, config, fields, new_ids, new_paths, plan, read, id_map
             )
         # the labels of the samples already there are known to this run too
-        known = [f for f in fields if config.label_schema[f.name].get("existing_field")]
+        known = _existing(config, fields)
         for chunk in _chunks([sid for sid in sample_ids if sid in held]):
             for sample_id, sample in read_samples(all_slices(samples), chunk, known).items():
                 for f in known:
@@ -147,8 +166,9 @@ def _append(connection, project, samples, config, fields, sample_ids, filepaths,
     }
 
 
-def _send(connection, project_id, samples, config, fields, sample_ids, filepaths, plan, id_map):
-    """Places the samples' media and imports their tasks; returns the task ids."""
+def _send(connection, project_id, config, fields, sample_ids, filepaths, plan, read, id_map):
+    """Places the samples' media and imports their tasks; returns the task
+    ids. ``read(ids)`` reads samples (see :func:`_read_chunk`)."""
     local_files = LocalFiles.from_environment()
     urls = media_urls(
         connection,
@@ -161,9 +181,8 @@ def _send(connection, project_id, samples, config, fields, sample_ids, filepaths
             0.5 * done / len(filepaths), f"Uploaded {done} of {len(filepaths)} media files"
         ),
     )
-    existing = [f for f in fields if config.label_schema[f.name].get("existing_field")]
     import_report = tasks.ImportReport()
-    stream = _sample_tasks(samples, sample_ids, urls, fields, existing, id_map)
+    stream = _sample_tasks(read, sample_ids, urls, _existing(config, fields), id_map)
     task_stream = (tasks.task_of(s, fields, config.existing_labels, import_report) for s in stream)
     created = tasks.import_tasks(
         connection,
@@ -196,15 +215,24 @@ def _chunks(items):
         yield items[start : start + _CHUNK]
 
 
-def _sample_tasks(samples, sample_ids, urls, fields, existing, id_map):
-    """Each sample with its size and existing labels as the view shows them
-    (a view that filters labels sends only those), read a chunk at a time."""
+def _existing(config, fields: list[FieldSchema]) -> list[FieldSchema]:
+    """The run's fields that exist on the dataset: their labels are sent."""
+    return [f for f in fields if config.label_schema[f.name].get("existing_field")]
+
+
+def _read_chunk(samples, existing: list[FieldSchema], sample_ids: list[str]) -> dict:
+    """The samples with their size and existing labels as the view shows
+    them (a view that filters labels sends only those)."""
+    ensure_metadata(samples._root_dataset, sample_ids)
+    return read_samples(all_slices(samples), sample_ids, existing)
+
+
+def _sample_tasks(read: Callable[[list], dict], sample_ids, urls, existing, id_map):
+    """Each sample as its task needs it, read a chunk at a time."""
     url_of = dict(zip(sample_ids, urls))
-    view = all_slices(samples)
     for start in range(0, len(sample_ids), _CHUNK):
         chunk = sample_ids[start : start + _CHUNK]
-        ensure_metadata(samples._root_dataset, chunk)
-        for sample_id, sample in read_samples(view, chunk, existing).items():
+        for sample_id, sample in read(chunk).items():
             for f in existing:
                 id_map.setdefault(f.name, {})[sample_id] = label_ids(sample, f)
             frame = sample.frame(sample_id)

@@ -245,6 +245,9 @@ class Bench:
             if "load" in workload.phases
             else {}
         )
+        # the files just written reach the disk now, not while the first
+        # contender's request makes Label Studio write its database
+        os.sync()
         self.say(f"{workload.name}: data ready in {time.monotonic() - start:.0f} s")
         return dataset, floor_tasks
 
