@@ -146,7 +146,10 @@ def plan_media(
             "the media mix URLs and local files; annotate them in separate runs (or media='url' for URLs)"
         )
     if mode == "url":
-        raise ValueError("media='url' needs http(s) or cloud URLs, but the media are local files")
+        raise ValueError(
+            "media='url' needs http(s) or cloud URLs, but the media are local files; use "
+            "media='auto' (local storage where Label Studio serves them, else upload)"
+        )
 
     outside, relatives = _under_root(filepaths, local_files)
     if mode == "local_storage":
