@@ -288,12 +288,11 @@ def storage_folders(relatives: Sequence[str]) -> list[str]:
     return sorted(os.path.commonpath(folders) for folders in by_top.values())
 
 
-def _local_storage_urls(connection, project_id, filepaths, local_files, known) -> list[str]:
+def _local_storage_urls(connection, project_id, filepaths, local_files, by_path) -> list[str]:
     # Label Studio serves a file through any storage of the project whose
     # folder holds it: storages scoped to the deepest folders holding the
     # media, never wider, and not made twice for one folder
-    root = local_files.document_root
-    relatives = [known.get(path) or _relative_to_root(path, root) for path in filepaths]
+    relatives = [by_path[path] for path in filepaths]  # resolved by plan_media
     covered = _storage_paths(connection, project_id)
     for folder in storage_folders(relatives):
         path = os.path.join(local_files.document_root, folder)

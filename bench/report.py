@@ -68,13 +68,7 @@ def fastest_read(workload, rows: list[dict]) -> list[dict]:
     """The floor's load row: the fastest complete read of the floor's own
     project (``floor:<read>`` rows) by median, as contender ``floor`` with
     ``read`` naming it."""
-    reads = [
-        r
-        for r in rows
-        if r["contender"].startswith("floor:")
-        and r["contender"] != PAIRED_FLOOR
-        and r["phase"] == "load"
-    ]
+    reads = [r for r in rows if _own_project_read(r)]
     if not reads:
         return []
     done = [r for r in reads if not r["failure"]]
@@ -82,6 +76,12 @@ def fastest_read(workload, rows: list[dict]) -> list[dict]:
         return [{**reads[0], "contender": "floor", "read": None}]
     best = min(done, key=lambda r: r["seconds"])
     return [{**best, "contender": "floor", "read": best["contender"].split(":", 1)[1]}]
+
+
+def _own_project_read(row: dict) -> bool:
+    """Whether a row is one complete read of the floor's own project."""
+    contender = row["contender"]
+    return contender.startswith("floor:") and contender != PAIRED_FLOOR and row["phase"] == "load"
 
 
 def rle_rows(measured: list[dict]) -> list[dict]:
@@ -176,11 +176,7 @@ def reads_table(rows: list[dict]) -> list[list[str]]:
     much slower the snapshot export (the plugin's read) is than it."""
     found: dict[str, dict] = defaultdict(dict)
     for row in rows:
-        if (
-            row["contender"].startswith("floor:")
-            and row["contender"] != PAIRED_FLOOR
-            and row["phase"] == "load"
-        ):
+        if _own_project_read(row):
             found[row["workload"]][row["contender"].split(":", 1)[1]] = row
     lines = []
     for workload, reads in found.items():
