@@ -398,14 +398,15 @@ class Bench:
 
     def benchmark(self) -> list[dict]:
         rows = []
-        for workload in plan(self.args, self.workloads):
+        for index, workload in enumerate(plan(self.args, self.workloads)):
             dataset, floor_tasks = self.make_data(workload)
             runs = {key: [] for key in run_keys(workload)}
             given_up: dict = {}
             for repeat in range(workload.repeats):
-                # each contender goes first in some repeat: the first one after
-                # the data is made meets the server and disk least settled
-                shift = repeat % len(workload.contenders)
+                # each contender goes first in some repeat (or, of one repeat,
+                # some workload): the first one after the data is made meets
+                # the server and disk least settled
+                shift = (index + repeat) % len(workload.contenders)
                 for contender in workload.contenders[shift:] + workload.contenders[:shift]:
                     self.run_contender(
                         workload, contender, repeat, dataset, floor_tasks, runs, given_up

@@ -86,13 +86,15 @@ def load_detections(
     def convert(result: dict) -> fol.Detection:
         label_id = label_id_of(str(result["id"]), frame, field.name)
         original = originals.get(label_id)
-        if original is not None and is_as_sent([result], original, export_detections, field, frame):
-            return original
         value = result["value"]
+        sent = rectangle_of(original, frame) if original is not None else None
+        # a moved box (most edits) is not exported again to tell
+        same_geometry = sent is not None and _same_geometry(value, sent)
+        if same_geometry and is_as_sent([result], original, export_detections, field, frame):
+            return original
         label = copy_label(original) if original is not None else fol.Detection(id=label_id)
         label.label = one_label(value, "rectanglelabels")
-        sent = rectangle_of(original, frame) if original is not None else None
-        if sent is None or not _same_geometry(value, sent):
+        if not same_geometry:
             set_geometry(label, value, result_size(result, frame), sent)
         if is_finite_number(result.get("score")):
             label.confidence = result["score"]

@@ -370,6 +370,28 @@ def test_media_under_the_document_root_are_referenced_not_copied(
     assert response.status_code == 200 and response.content[:4] == b"\x89PNG"
 
 
+def test_local_storage_resolves_links_as_label_studio_serves_them(tmp_path):
+    from fiftyone_labelstudio.backend.media import LocalFiles, plan_media
+
+    root, outside = tmp_path / "root", tmp_path / "outside"
+    (root / "imgs").mkdir(parents=True)
+    outside.mkdir()
+    Image.new("RGB", (4, 3)).save(root / "imgs" / "a b.png")
+    Image.new("RGB", (4, 3)).save(outside / "far.png")
+    (tmp_path / "alias").symlink_to(root / "imgs")  # a folder link into the root
+    (root / "imgs" / "far.png").symlink_to(outside / "far.png")  # a file link out of it
+    local = LocalFiles(True, str(root))
+
+    via_alias = str(tmp_path / "alias" / "a b.png")
+    plan = plan_media([via_alias], "auto", local)
+    assert plan.mode == "local_storage"
+    assert plan.relatives == {via_alias: os.path.join("imgs", "a b.png")}
+    leaving = str(root / "imgs" / "far.png")
+    assert plan_media([via_alias, leaving], "auto", local).mode == "upload"
+    with pytest.raises(ValueError, match=r"local_storage.*far\.png is not in a folder under"):
+        plan_media([leaving], "local_storage", local)
+
+
 def test_url_media_are_passed_as_urls(label_studio, dataset, tmp_path):
     paths = write_images(str(tmp_path / "remote"), [(10, 10)] * 3)
     urls = [f"https://images.example.com/{i}.jpg" for i in range(3)]

@@ -439,6 +439,18 @@ def test_a_malformed_box_is_skipped_with_a_problem_naming_it_and_the_rest_loads(
     assert kept.values["boxes"][bad.id] is bad and len(kept.problems) == 1
 
 
+@pytest.mark.parametrize("value", [None, [], "x"])
+def test_a_region_whose_value_is_no_object_is_a_problem_never_a_crash(value):
+    box = fol.Detection(label="cat", bounding_box=[0.1, 0.1, 0.2, 0.2])
+    values = {"boxes": fol.Detections(detections=[box])}
+    results = export(values, FRAME)
+    results[0]["value"] = value
+    for originals in (None, originals_of(values)):
+        loaded = conv.load_sample(results, FIELDS, FRAME, originals)
+        [problem] = loaded.problems
+        assert problem.message.startswith("not a region") and not loaded.values.get("boxes")
+
+
 def rectangle(value, size, region_id="dr4wn1", label="car"):
     width, height = size
     return {
