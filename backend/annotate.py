@@ -50,14 +50,22 @@ def annotate(
             labels hold
         launch_editor (False): open the project in a browser afterwards
         **kwargs: the rest of FiftyOne's ``annotate()`` parameters and the
-            backend's (``url``, ``api_key``, ``project_name``, ...)
+            backend's (``url``, ``api_key``, ``project_name``, ...);
+            ``backend`` may be given, as ``"labelstudio"``
 
     Returns:
         the run's ``LabelStudioAnnotationResults``
 
     Raises:
-        ValueError: naming the field and the fix, before anything is made
+        ValueError: naming the field (or ``backend``) and the fix, before
+            anything is made
     """
+    asked = kwargs.pop("backend", BACKEND)
+    if asked != BACKEND:
+        raise ValueError(
+            f"backend={asked!r}: this function annotates in Label Studio "
+            f"(backend={BACKEND!r}); for another backend call samples.annotate()"
+        )
     schema = label_schema
     if schema is None and label_field is not None:
         schema = {label_field: {"type": label_type, "classes": classes}}

@@ -230,8 +230,10 @@ def _under_root(filepaths: Sequence[str], local_files: LocalFiles) -> tuple[str 
         real = resolve(path)
         relative = real[len(prefix) :] if real.startswith(prefix) else None
         if relative is None or os.sep not in relative:
+            target = f" (a link to {real})" if real != os.path.abspath(path) else ""
             return (
-                f"{path} is not in a folder under the document root {local_files.document_root}",
+                f"{path}{target} is not in a folder under the document root "
+                f"{local_files.document_root}",
                 {},
             )
         relatives[path] = relative

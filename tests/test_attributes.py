@@ -380,7 +380,11 @@ def test_attributes_true_takes_the_attributes_found_on_the_labels(
     if entry == "fiftyone":
         dataset.annotate("found", backend="labelstudio", **kwargs)
     else:  # the plugin's own annotate(), as its operator runs it
-        fols.annotate(dataset, "found", **kwargs)
+        with pytest.raises(ValueError, match=r"backend='cvat'.*samples\.annotate\(\)"):
+            fols.annotate(dataset, "found", backend="cvat", **kwargs)
+        assert dataset.list_annotation_runs() == []
+        # FiftyOne's call as it is, backend and all
+        fols.annotate(dataset, "found", backend="labelstudio", **kwargs)
     schema = dataset.get_annotation_info("found").config.label_schema["gt"]["attributes"]
     assert schema == {
         "occluded": {"type": "occluded"}, "make": {"type": "text"}, "doors": {"type": "int"},

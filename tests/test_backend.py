@@ -388,7 +388,10 @@ def test_local_storage_resolves_links_as_label_studio_serves_them(tmp_path):
     assert plan.relatives == {via_alias: os.path.join("imgs", "a b.png")}
     leaving = str(root / "imgs" / "far.png")
     assert plan_media([via_alias, leaving], "auto", local).mode == "upload"
-    with pytest.raises(ValueError, match=r"local_storage.*far\.png is not in a folder under"):
+    with pytest.raises(
+        ValueError,
+        match=r"local_storage.*far\.png \(a link to .*outside.far\.png\) is not in a folder under",
+    ):
         plan_media([leaving], "local_storage", local)
 
 
