@@ -275,13 +275,18 @@ def media_urls(
     plan: MediaPlan,
     local_files: LocalFiles,
     progress: Callable[[int], None] = lambda done: None,
+    new_project: bool = False,
 ) -> list[str]:
     """The URL each media file has in Label Studio, in the order given;
-    ``progress(n)`` is told how many are placed so far."""
+    ``progress(n)`` is told how many are placed so far. A ``new_project``
+    has no storages yet to look for."""
     if plan.mode == "url":
         return list(filepaths)
     if plan.mode == "local_storage":
-        return _local_storage_urls(connection, project_id, filepaths, local_files, plan.relatives)
+        covered = [] if new_project else _storage_paths(connection, project_id)
+        return _local_storage_urls(
+            connection, project_id, filepaths, local_files, plan.relatives, covered
+        )
     return _upload(connection, project_id, filepaths, sample_ids, progress)
 
 
@@ -301,12 +306,14 @@ def storage_folders(relatives: Sequence[str]) -> list[str]:
     return sorted(os.path.commonpath(folders) for folders in by_top.values())
 
 
-def _local_storage_urls(connection, project_id, filepaths, local_files, by_path) -> list[str]:
+def _local_storage_urls(
+    connection, project_id, filepaths, local_files, by_path, covered: list[str]
+) -> list[str]:
     # Label Studio serves a file through any storage of the project whose
-    # folder holds it: storages scoped to the deepest folders holding the
-    # media, never wider, and not made twice for one folder
+    # folder holds it (``covered``: the folders of those it has): storages
+    # scoped to the deepest folders holding the media, never wider, and not
+    # made twice for one folder
     relatives = [by_path[path] for path in filepaths]  # resolved by plan_media
-    covered = _storage_paths(connection, project_id)
     for folder in storage_folders(relatives):
         path = os.path.join(local_files.document_root, folder)
         if any(os.path.commonpath([c, path]) == c for c in covered):

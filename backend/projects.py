@@ -40,10 +40,8 @@ def default_title(dataset_name: str) -> str:
 def unique_title(connection: Connection, title: str) -> str:
     """``title``, or ``title_2``, ``title_3``, ... when projects already use it,
     always within 50 characters."""
-    taken = {
-        project.get("title")
-        for project in _paged(connection, "api/projects", {"title": title, "page_size": 100})
-    }
+    params = {"title": title, "page_size": 100, "include": "id,title"}  # not the counts
+    taken = {project.get("title") for project in _paged(connection, "api/projects", params)}
     candidate, number = title, 1
     while candidate in taken:
         number += 1

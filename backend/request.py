@@ -79,7 +79,7 @@ def request_annotations(api, samples, config, scalar_types, run_id: str) -> dict
 
 def _request(api, samples, config, fields, sample_ids, filepaths, plan, read, run_id) -> dict:
     connection = api.connection
-    connection.server_info()  # the key works, before anything is made
+    # a key that does not work fails the first call, which makes nothing
     orphans.delete_pending(connection)
 
     target = projects.find_target(connection, config.project_id, config.project_name)
@@ -106,7 +106,16 @@ def _request(api, samples, config, fields, sample_ids, filepaths, plan, read, ru
         report(0.0, f"Project {title!r} created; placing media ({plan.reason})")
         id_map: dict[str, dict] = {}
         created = _send(
-            connection, project_id, config, fields, sample_ids, filepaths, plan, read, id_map
+            connection,
+            project_id,
+            config,
+            fields,
+            sample_ids,
+            filepaths,
+            plan,
+            read,
+            id_map,
+            new_project=True,
         )
     except BaseException as error:
         _roll_back(connection, project_id, title, run_id, error)
@@ -166,7 +175,18 @@ def _append(
     }
 
 
-def _send(connection, project_id, config, fields, sample_ids, filepaths, plan, read, id_map):
+def _send(
+    connection,
+    project_id,
+    config,
+    fields,
+    sample_ids,
+    filepaths,
+    plan,
+    read,
+    id_map,
+    new_project=False,
+):
     """Places the samples' media and imports their tasks; returns the task
     ids. ``read(ids)`` reads samples (see :func:`_read_chunk`)."""
     local_files = LocalFiles.from_environment()
@@ -180,6 +200,7 @@ def _send(connection, project_id, config, fields, sample_ids, filepaths, plan, r
         lambda done: report(
             0.5 * done / len(filepaths), f"Uploaded {done} of {len(filepaths)} media files"
         ),
+        new_project,
     )
     import_report = tasks.ImportReport()
     stream = _sample_tasks(read, sample_ids, urls, _existing(config, fields), id_map)
