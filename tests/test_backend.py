@@ -354,12 +354,19 @@ def test_tiff_files_are_uploaded_as_png_and_refused_where_referenced(
     assert shown.format == "PNG" and np.array_equal(np.asarray(shown), pixels)
 
 
+@pytest.mark.parametrize("through", ["its folder", "a folder link"])
 def test_media_under_the_document_root_are_referenced_not_copied(
-    label_studio, dataset, media_dir, monkeypatch
+    label_studio, dataset, media_dir, monkeypatch, tmp_path, through
 ):
     monkeypatch.setenv("LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED", "true")
     monkeypatch.setenv("LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT", label_studio.document_root)
-    labeled_dataset(dataset, media_dir, [(30, 20)] * 3)
+    folder = media_dir
+    if through == "a folder link":  # the dataset names its files through a link into the root
+        os.makedirs(media_dir)
+        folder = str(tmp_path / "alias")
+        os.symlink(media_dir, folder)
+    labeled_dataset(dataset, folder, [(30, 20)] * 3)
+    assert dataset.first().filepath.startswith(folder)
     results = annotate(dataset, "local", label_studio, label_schema={"boxes": {}})
     assert results.media_mode == "local_storage"
     annotator = Annotator(label_studio.url, label_studio.pat)
