@@ -12,6 +12,7 @@ import email.utils
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any, Callable, Iterator, TypeVar
 from urllib.parse import urlparse
 
@@ -136,6 +137,9 @@ class Connection:
         if not api_key:
             raise LabelStudioError(f"No Label Studio API key was given. {TOKEN_HELP}")
         self._http = httpx.Client(transport=RetryTransport(), timeout=self.timeout)
+        self.server_date: datetime | None = None
+        """The server's clock (its ``Date`` header, UTC) at its last answer to
+        :meth:`request`, or None before one."""
         self.sdk = self.call(
             lambda: LabelStudio(
                 base_url=self.url, api_key=api_key, httpx_client=self._http, max_retries=0
@@ -184,6 +188,7 @@ class Connection:
                 extensions={"idempotent": idempotent},
                 **kwargs,
             )
+            self.server_date = _date_of(response) or self.server_date
             _raise_for_status(response)
             return _body(response) if response.content else None
 
@@ -302,6 +307,13 @@ def normalize_url(url: str) -> str:
             "(url=..., or FIFTYONE_LABELSTUDIO_URL)."
         )
     return parsed.geturl().rstrip("/")
+
+
+def _date_of(response: httpx.Response) -> datetime | None:
+    try:
+        return email.utils.parsedate_to_datetime(response.headers["date"]).astimezone(timezone.utc)
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _raise_for_status(response: httpx.Response) -> None:

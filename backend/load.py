@@ -174,13 +174,15 @@ def read_run(
     Raises :class:`NotFoundError` when the project is gone."""
     sample_ids = results.sample_ids
     choice = choice or results.config.annotation_choice
-    started = incremental.server_time(connection)
     try:  # annotations name their annotator by user id: loaded labels record the email
         annotators = projects.users(connection)
     except LabelStudioError:
         if choice not in ("latest", "earliest"):
             raise  # choosing by annotator needs their emails
         annotators = {}  # a key that may not list users: labels record "user <id>"
+    # the server's clock before the read: that of its last answer (an earlier
+    # time only makes the next load read more), else asked for
+    started = connection.server_date or incremental.server_time(connection)
     if "@" in choice and choice not in annotators.values():
         raise ValueError(
             f"annotation_choice={choice!r}: no user of Label Studio at {connection.url} has "

@@ -188,8 +188,11 @@ def test_an_export_failing_once_is_retried(label_studio, proxy, dataset, images)
     results = annotate(dataset, "export_retry", proxy.url, label_studio.pat)
     annotate_all(label_studio, results.project_id)
     proxy.fail(502, times=1, path=r"POST /api/projects/\d+/exports/")
+    asked_the_time = proxy.hits("GET", r"/api/version")
     dataset.load_annotations("export_retry")
     assert dataset.load_annotation_results("export_retry").last_load["loaded"] == 1
+    # the server's clock, for the next load, came with an answer the load needed anyway
+    assert proxy.hits("GET", r"/api/version") == asked_the_time
 
 
 # -- credentials ------------------------------------------------------------------
