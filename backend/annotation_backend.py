@@ -10,6 +10,7 @@ is loaded: their names are part of every run and must not move.
 from __future__ import annotations
 
 import logging
+import sys
 import uuid
 import webbrowser
 from typing import Any, Sequence
@@ -410,8 +411,9 @@ class LabelStudioAnnotationAPI(foua.AnnotationAPI):
 
     def __init__(self, url, api_key, timeout=DEFAULT_TIMEOUT):
         self.url = server_url(url)
-        if not api_key:
+        if not api_key and _interactive():
             api_key = self._prompt_api_key("labelstudio")
+        # without a key (and nobody to ask) the connection says how to give one
         self.connection = Connection(self.url, api_key, timeout)
 
     def close(self):
@@ -461,3 +463,11 @@ def scalar_types(samples, label_schema) -> dict[str, str]:
             if isinstance(field, field_type):
                 types[name] = scalar_type
     return types
+
+
+def _interactive() -> bool:
+    """Whether someone at a terminal can be asked for a key (FiftyOne's prompt)."""
+    try:
+        return bool(sys.stdin and sys.stdin.isatty())
+    except (AttributeError, ValueError):  # closed or replaced stdin
+        return False

@@ -207,6 +207,15 @@ def test_a_wrong_token(label_studio, dataset, images):
     assert dataset.list_annotation_runs() == []
 
 
+def test_an_empty_key_without_a_terminal_says_how_to_give_one(label_studio, dataset, images):
+    labeled_dataset(dataset, images, [(30, 20)])
+    before = project_ids(label_studio)
+    # FiftyOne would prompt for it, and fail where nobody can answer
+    with pytest.raises(LabelStudioError, match="No Label Studio API key was given.*api_key="):
+        annotate(dataset, "no_key", label_studio.url, "")
+    assert dataset.list_annotation_runs() == [] and project_ids(label_studio) == before
+
+
 def test_an_expired_personal_access_token(label_studio, dataset, images):
     labeled_dataset(dataset, images, [(30, 20)])
     expired = label_studio.django_shell(
