@@ -17,13 +17,12 @@ only the ids above it. The whole id list is read only when the count fell.
 
 from __future__ import annotations
 
-import email.utils
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Collection, Iterator, Mapping
 
-from .client import Connection, NotFoundError
+from .client import Connection, LabelStudioError, NotFoundError
 from .projects import Progress
 from .tasks import SAMPLE_ID
 
@@ -110,17 +109,14 @@ class LoadState:
 
 
 def server_time(connection: Connection) -> datetime:
-    """The server's clock (its ``Date`` header), in UTC."""
-    response = connection.call(
-        lambda: connection._http.get(
-            connection._api("api/version"),
-            headers=connection._headers(),
-            timeout=connection.timeout,
-        ),
-        "read the server's time",
-    )
-    stamp = email.utils.parsedate_to_datetime(response.headers["date"])
-    return stamp.astimezone(timezone.utc)
+    """The server's clock (its ``Date`` header), in UTC, asked for."""
+    connection.request("GET", "api/version", "read the server's time")
+    if connection.server_date is None:
+        raise LabelStudioError(
+            f"Label Studio at {connection.url} answered without a Date header, by which a "
+            "load records when it read; check the proxy in front of it, which drops it."
+        )
+    return connection.server_date
 
 
 def live_task_ids(
