@@ -9,6 +9,7 @@ token). Around it: a bounded wait per call, retries with backoff on 5xx and
 from __future__ import annotations
 
 import email.utils
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -137,9 +138,7 @@ class Connection:
         if not api_key:
             raise LabelStudioError(f"No Label Studio API key was given. {TOKEN_HELP}")
         self._http = httpx.Client(transport=RetryTransport(), timeout=self.timeout)
-        self.server_date: datetime | None = None
-        """The server's clock (its ``Date`` header, UTC) at its last answer to
-        :meth:`request`, or None before one."""
+        self._answers = threading.local()
         self.sdk = self.call(
             lambda: LabelStudio(
                 base_url=self.url, api_key=api_key, httpx_client=self._http, max_retries=0
@@ -149,6 +148,12 @@ class Connection:
 
     def close(self) -> None:
         self._http.close()
+
+    @property
+    def server_date(self) -> datetime | None:
+        """The server's clock (its ``Date`` header, UTC) at its last answer to
+        a :meth:`request` of this thread, or None before one."""
+        return getattr(self._answers, "date", None)
 
     def call(self, function: Callable[[], T], action: str, creates: bool = False) -> T:
         """Runs one SDK call, turning what it raises into a :class:`LabelStudioError`
@@ -188,7 +193,7 @@ class Connection:
                 extensions={"idempotent": idempotent},
                 **kwargs,
             )
-            self.server_date = _date_of(response) or self.server_date
+            self._answers.date = _date_of(response) or self.server_date
             _raise_for_status(response)
             return _body(response) if response.content else None
 

@@ -21,6 +21,7 @@ from ..conversions.attributes import ANNOTATED_AT, ANNOTATOR
 from ..conversions.schema import VIDEO_TYPES
 from . import run_lock
 from .dataset_io import all_slices, write_field
+from .export import SnapshotExport
 from .load import live_fields, load_run_results, read_run, read_unloaded
 from .loading import TaskLoads, label_dicts, label_index
 from .plan import plan_load, targets
@@ -38,6 +39,7 @@ def download_annotations(api, results) -> dict:
 
     dataset = results.samples._root_dataset
     token = run_lock.acquire(dataset, results.key)
+    export = None
     try:
         # another process (the App, a delegated worker) may have loaded the
         # run since FiftyOne cached these results
@@ -52,8 +54,10 @@ def download_annotations(api, results) -> dict:
                 "own, which FiftyOne's load_annotations() cannot make; load this run with "
                 f"fiftyone_labelstudio.load_annotations(dataset, {results.key!r})"
             )
+        # Label Studio builds it while the project and users are read
+        export = SnapshotExport(api.connection, results.project_id, len(results.sample_ids))
         fields, gone = live_fields(api.connection, results, schema, types)
-        loads, state = read_run(api.connection, results, dataset, fields, gone)
+        loads, state = read_run(api.connection, results, dataset, fields, gone, export=export)
         read_unloaded(dataset, loads, [*fields, *gone], results.sample_ids)
         plan = plan_load(loads, targets(fields, None), results.id_map, "return")
         annotations = {}
@@ -76,6 +80,8 @@ def download_annotations(api, results) -> dict:
         # FiftyOne may merge into a dest_field: the next plugin load reads everything
         results.load_state = None
     finally:
+        if export is not None:
+            export.close()
         run_lock.release(dataset, results.key, token)
     report_progress(0.9, "Merging the labels into the dataset")
     return annotations

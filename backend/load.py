@@ -32,6 +32,7 @@ from ..conversions import family_of, field_schemas, has_control
 from . import agreement, incremental, projects, run_lock
 from .client import LabelStudioError, NotFoundError
 from .dataset_io import ensure_metadata, read_samples, write_field
+from .export import SnapshotExport
 from .loading import ANNOTATION_CHOICES, SampleLoad, TaskLoads, load_tasks, tally
 from .plan import UNEXPECTED, annotator_targets, plan_load, targets
 from .prefetch import Prefetch
@@ -111,16 +112,23 @@ def load_annotations(
         )
 
     token = run_lock.acquire(dataset, anno_key)
+    export = None
     try:
         connection = results.connect_to_api().connection
+        state = None if full else incremental.LoadState.from_dict(results.load_state)
+        if state is not None and not state.serves(_wanted(all_targets), choice):
+            state = None  # loaded elsewhere or otherwise last time: read everything
+        if state is None:  # Label Studio builds it while the project and users are read
+            export = SnapshotExport(connection, results.project_id, len(results.sample_ids))
         fields, gone = live_fields(connection, results, schema, types)
         live = [t for t in all_targets if t.source in fields]
         extra = [t.dest_schema for t in live if not t.in_place]
-        wanted = {t.source.name: t.dest for t in live}
-        state = None if full else incremental.LoadState.from_dict(results.load_state)
+        wanted = _wanted(live)
         if state is not None and not state.serves(wanted, choice):
-            state = None  # loaded elsewhere or otherwise last time: read everything
-        loads, tasks = read_run(connection, results, dataset, fields, extra, choice, state, wanted)
+            state = None  # a field's control is gone since: read everything
+        loads, tasks = read_run(
+            connection, results, dataset, fields, extra, choice, state, wanted, export
+        )
         if choice == "all":
             live = annotator_targets(fields, loads)
         elif extra:
@@ -137,6 +145,8 @@ def load_annotations(
         results.load_state = tasks.as_dict()
         record_load(dataset, results, loads, plan.known, outcome)
     finally:
+        if export is not None:
+            export.close()
         run_lock.release(dataset, anno_key, token)
     if cleanup:
         results.cleanup()
@@ -157,6 +167,10 @@ def check_choice(choice: str | None) -> None:
         )
 
 
+def _wanted(targets) -> dict[str, str]:
+    return {t.source.name: t.dest for t in targets}
+
+
 def _annotator_fields(live) -> dict:
     fields: dict[str, dict] = {}
     for target in live:
@@ -165,13 +179,22 @@ def _annotator_fields(live) -> dict:
 
 
 def read_run(
-    connection, results, dataset, fields, extra_fields=(), choice=None, state=None, wanted=None
+    connection,
+    results,
+    dataset,
+    fields,
+    extra_fields=(),
+    choice=None,
+    state=None,
+    wanted=None,
+    export: SnapshotExport | None = None,
 ):
-    """Reads and converts the run's tasks: every task (an export), or with
-    the ``state`` of the last load only those changed since. Returns the
-    :class:`TaskLoads` and the :class:`incremental.LoadState` for the next
-    load; the report counts every sample of the run as a full load would.
-    Raises :class:`NotFoundError` when the project is gone."""
+    """Reads and converts the run's tasks: every task (the ``export`` the
+    caller began, and closes), or with the ``state`` of the last load only
+    those changed since. Returns the :class:`TaskLoads` and the
+    :class:`incremental.LoadState` for the next load; the report counts every
+    sample of the run as a full load would. Raises :class:`NotFoundError`
+    when the project is gone."""
     sample_ids = results.sample_ids
     choice = choice or results.config.annotation_choice
     try:  # annotations name their annotator by user id: loaded labels record the email
@@ -180,9 +203,6 @@ def read_run(
         if choice not in ("latest", "earliest"):
             raise  # choosing by annotator needs their emails
         annotators = {}  # a key that may not list users: labels record "user <id>"
-    # the server's clock before the read: that of its last answer (an earlier
-    # time only makes the next load read more), else asked for
-    started = connection.server_date or incremental.server_time(connection)
     if "@" in choice and choice not in annotators.values():
         raise ValueError(
             f"annotation_choice={choice!r}: no user of Label Studio at {connection.url} has "
@@ -191,13 +211,14 @@ def read_run(
     if state is None:
         report_progress(0.0, f"Exporting project {results.project_id} from Label Studio")
         exported: list = []  # every task's id: the span the next load counts in
-        tasks = _noting_ids(
-            projects.export_tasks(connection, results.project_id, len(sample_ids)), exported
-        )
+        tasks = _noting_ids(export.tasks(), exported)
         # all of them if Label Studio takes long enough: a load holds the
         # samples it loads until it writes them anyway
         ahead_ids = sample_ids
     else:
+        # the server's clock before the read: that of its last answer (an
+        # earlier time only makes the next load read more), else asked for
+        started = connection.server_date or incremental.server_time(connection)
         report_progress(
             0.0, f"Reading the tasks of project {results.project_id} changed since {state.since}"
         )
@@ -229,6 +250,7 @@ def read_run(
     loads.report.changed = len(loads.tasks)
     if state is None:
         every, span = loads.tasks, incremental.TaskSpan.of(exported)
+        started = export.started  # the snapshot's own start
     else:  # the tasks not read hold what they held; deleted ones are gone
         every = {t: v for t, v in state.tasks.items() if t in held}
         every.update(loads.tasks)

@@ -1,11 +1,8 @@
-"""Label Studio projects: creation with a unique title, progress counts,
-snapshot exports read as they stream in, and deletion."""
+"""Label Studio projects: creation with a unique title, progress counts, and
+deletion."""
 
 from __future__ import annotations
 
-import itertools
-import json
-import time
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
@@ -22,9 +19,6 @@ _COUNTS = (
     "total_annotations_number",
 )
 _COUNTS_PAGE = 100
-_EXPORT_SECONDS_PER_TASK = 0.005
-_EXPORT_PENDING = ("created", "in_progress")
-_FIRST_POLL, _MAX_POLL = 0.2, 5.0
 
 
 def default_title(dataset_name: str) -> str:
@@ -249,119 +243,6 @@ def delete_project(connection: Connection, project_id: int) -> bool:
             return False
         raise
     return True
-
-
-def export_tasks(connection: Connection, project_id: int, num_tasks: int) -> Iterator[dict]:
-    """Every task of a project with its annotations (skipped ones included;
-    predictions as ids only), read as the export file streams in.
-
-    A snapshot export is Label Studio's fastest complete read. Open-source
-    Label Studio builds it inside the request; where it builds it as a
-    background job (Label Studio Enterprise) the first answer is
-    ``in_progress``, and the snapshot is polled until it is done, within the
-    call's time. It is deleted once read.
-    """
-    timeout = connection.timeout + _EXPORT_SECONDS_PER_TASK * num_tasks
-    snapshot = connection.request(
-        "POST",
-        f"api/projects/{project_id}/exports/",
-        f"export project {project_id}",
-        timeout=timeout,
-        idempotent=True,  # a second snapshot harms nothing
-        json={"title": "fiftyone-load"},
-    )
-    try:
-        _wait_for_export(connection, project_id, snapshot, timeout)
-        with connection.stream(
-            "GET",
-            f"api/projects/{project_id}/exports/{snapshot['id']}/download",
-            f"download the export of project {project_id}",
-            timeout=timeout,
-            params={"exportType": "JSON"},
-        ) as response:
-            yield from iter_json_array(response.iter_text(chunk_size=1 << 20))
-    finally:
-        connection.request(
-            "DELETE",
-            f"api/projects/{project_id}/exports/{snapshot['id']}",
-            f"delete the export of project {project_id}",
-        )
-
-
-def _wait_for_export(connection, project_id, snapshot, timeout) -> None:
-    deadline = time.monotonic() + timeout
-    wait = _FIRST_POLL
-    while snapshot.get("status") in _EXPORT_PENDING:
-        if time.monotonic() + wait > deadline:
-            raise LabelStudioError(
-                f"Label Studio did not finish exporting project {project_id} within "
-                f"{timeout:.0f} s (status {snapshot.get('status')!r}); try loading again, or "
-                "allow more time with timeout=..."
-            )
-        time.sleep(wait)
-        wait = min(2 * wait, _MAX_POLL)
-        snapshot = connection.request(
-            "GET",
-            f"api/projects/{project_id}/exports/{snapshot['id']}",
-            f"read the export of project {project_id}",
-        )
-    if snapshot.get("status") != "completed":
-        raise LabelStudioError(
-            f"Label Studio could not export project {project_id} (status "
-            f"{snapshot.get('status')!r}); try loading again."
-        )
-
-
-def iter_json_array(chunks: Iterable[str]) -> Iterator:
-    """The items of a JSON array, parsed as its text arrives.
-
-    Holds only the text of the items not yet complete, so a large export never
-    sits in memory whole.
-
-    Example:
-        >>> list(iter_json_array(['[{"a": 1}, {"b"', ': [2]}]']))
-        [{'a': 1}, {'b': [2]}]
-    """
-    decoder = json.JSONDecoder()
-    buffer, position, started = "", 0, False
-    # an unfinished item is parsed again only once its text has doubled, so
-    # that a huge task costs a few parses, not one per chunk
-    pending, pending_size, retry_at = [], 0, 0
-    for chunk in itertools.chain(chunks, [None]):
-        end_of_text = chunk is None
-        if chunk:
-            pending.append(chunk)
-            pending_size += len(chunk)
-        if len(buffer) - position + pending_size < retry_at and not end_of_text:
-            continue
-        buffer = buffer[position:] + "".join(pending)
-        pending, pending_size, position = [], 0, 0
-        while True:
-            position = _skip(buffer, position, "," if started else "[")
-            if position < len(buffer) and buffer[position] == "]":
-                return
-            try:
-                item, end = decoder.raw_decode(buffer, position)
-            except json.JSONDecodeError:
-                if end_of_text:
-                    raise LabelStudioError(
-                        "The Label Studio export ended in the middle of a task; try loading again."
-                    ) from None
-                retry_at = 2 * (len(buffer) - position)
-                break
-            started, position, retry_at = True, end, 0
-            yield item
-
-
-def _skip(text: str, position: int, separator: str) -> int:
-    """Skips whitespace and at most one ``separator``."""
-    while position < len(text) and text[position] in " \t\r\n":
-        position += 1
-    if position < len(text) and text[position] == separator:
-        position += 1
-        while position < len(text) and text[position] in " \t\r\n":
-            position += 1
-    return position
 
 
 def _paged(connection: Connection, path: str, params: dict) -> Iterator[dict]:

@@ -4,8 +4,9 @@ remembered orphan project is deleted only if it is provably the plugin's;
 a create the server did but did not confirm is not made twice; a failed
 load leaves the run free for the next, in any process; local storage grants
 no more than the media's folder; exports that are still being built are
-waited for (that the setup writes nothing in the user's home is in
-test_infrastructure.py, which runs once per CI run)."""
+waited for, and deleted whether read or not (that the setup writes nothing
+in the user's home is in test_infrastructure.py, which runs once per CI
+run)."""
 
 import json
 import logging
@@ -313,3 +314,23 @@ def test_an_export_still_in_progress_is_waited_for(label_studio, proxy, dataset,
     report = load_annotations(dataset, "background", url=proxy.url, api_key=label_studio.pat)
     assert report["loaded"] == 1
     assert proxy.hits("GET", r"/api/projects/\d+/exports/\d+/?$") >= 1
+
+
+def test_an_export_is_deleted_whether_the_load_read_it_or_stopped_first(
+    label_studio, dataset, images
+):
+    labeled_dataset(dataset, images, [(30, 20)])
+    results = annotate(dataset, "exports", label_studio.url, label_studio.pat)
+    annotator = Annotator(label_studio.url, label_studio.pat)
+    annotator.accept_all(results.project_id)
+    credentials = {"url": label_studio.url, "api_key": label_studio.pat}
+    exports = f"api/projects/{results.project_id}/exports/"
+    # the export is begun before the users are read, and this load stops there
+    with pytest.raises(ValueError, match="no user of Label Studio"):
+        load_annotations(dataset, "exports", annotation_choice="nobody@example.com", **credentials)
+    deadline = time.monotonic() + 30  # deleted in the background once made
+    while annotator.get(exports) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert annotator.get(exports) == []
+    assert load_annotations(dataset, "exports", **credentials)["loaded"] == 1
+    assert annotator.get(exports) == []  # read, then deleted before the load returned

@@ -1,0 +1,206 @@
+"""Snapshot exports: Label Studio's fastest complete read of a project, begun
+at once and built by the server while the load reads the rest it needs, then
+read as it streams in."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
+from typing import Iterable, Iterator
+
+from .client import Connection, LabelStudioError
+
+logger = logging.getLogger(__name__)
+
+_SECONDS_PER_TASK = 0.005
+_PENDING = ("created", "in_progress")
+_FIRST_POLL, _MAX_POLL = 0.2, 5.0
+
+
+class SnapshotExport:
+    """A snapshot export of a project (every task with its annotations,
+    skipped ones included; predictions as ids only), begun as it is made.
+
+    Label Studio builds the snapshot (the longest wait of a load) in a thread
+    of this process, while the caller goes on; :meth:`tasks` reads it.
+    Open-source Label Studio builds it inside the request; where it builds it
+    as a background job (Label Studio Enterprise) the first answer is
+    ``in_progress``, and the snapshot is polled until it is done, within the
+    export's time. :meth:`close` deletes it, read or not.
+
+    Args:
+        connection: the connection to Label Studio
+        project_id: the project
+        num_tasks: about how many tasks it has (the time allowed grows with it)
+    """
+
+    def __init__(self, connection: Connection, project_id: int, num_tasks: int):
+        self._connection, self.project_id = connection, project_id
+        self._timeout = connection.timeout + _SECONDS_PER_TASK * num_tasks
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="labelstudio-export")
+        self._made = self._pool.submit(self._make)
+        self._released = False  # its deletion is under way (or it was never made)
+        self._deleted = None
+        self.started: datetime | None = None
+        """The server's clock (UTC) when the snapshot began: every change
+        before it is in the snapshot. Known once :meth:`tasks` has begun."""
+
+    def _make(self) -> dict:
+        sent = time.monotonic()
+        snapshot = self._connection.request(
+            "POST",
+            f"api/projects/{self.project_id}/exports/",
+            f"export project {self.project_id}",
+            timeout=self._timeout,
+            idempotent=True,  # a second snapshot harms nothing
+            json={"title": "fiftyone-load"},
+        )
+        # when the server made it; else its answer's date less the time the
+        # request took, which is no later than when it arrived
+        answered = self._connection.server_date
+        started = _parse_time(snapshot.get("created_at")) or (
+            answered and answered - timedelta(seconds=time.monotonic() - sent)
+        )
+        try:
+            if started is None:
+                raise LabelStudioError(
+                    f"Label Studio at {self._connection.url} answered without a Date header, "
+                    "by which a load records when it read; check the proxy in front of it, "
+                    "which drops it."
+                )
+            self.started = started
+            return _wait(self._connection, self.project_id, snapshot, self._timeout)
+        except BaseException:
+            self._delete(snapshot)
+            raise
+
+    def tasks(self) -> Iterator[dict]:
+        """The snapshot's tasks, as they stream in; the snapshot is deleted
+        (in the thread) once they are read. Raises the :class:`LabelStudioError`
+        of making it."""
+        snapshot = self._made.result()
+        try:
+            with self._connection.stream(
+                "GET",
+                f"api/projects/{self.project_id}/exports/{snapshot['id']}/download",
+                f"download the export of project {self.project_id}",
+                timeout=self._timeout,
+                params={"exportType": "JSON"},
+            ) as response:
+                yield from iter_json_array(response.iter_text(chunk_size=1 << 20))
+        finally:
+            if not self._released:  # not closed already (a generator is closed late)
+                self._released = True
+                self._deleted = self._pool.submit(self._delete, snapshot)
+
+    def close(self) -> None:
+        """Deletes the snapshot: waits for its deletion once it was read;
+        one never read is deleted in the thread once made, without waiting."""
+        if not self._released:
+            self._released = True
+            self._made.add_done_callback(self._delete_made)
+        elif self._deleted is not None:
+            self._deleted.result()
+        self._pool.shutdown(wait=False)
+
+    def _delete_made(self, made) -> None:
+        if made.exception() is None:
+            self._delete(made.result())
+
+    def _delete(self, snapshot: dict) -> None:
+        try:
+            self._connection.request(
+                "DELETE",
+                f"api/projects/{self.project_id}/exports/{snapshot['id']}",
+                f"delete the export of project {self.project_id}",
+            )
+        except LabelStudioError as error:  # left in the project's exports, harmless
+            logger.warning("%s", error)
+
+
+def _parse_time(stamp) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(stamp).replace("Z", "+00:00")).astimezone(timezone.utc)
+    except ValueError:
+        return None
+
+
+def _wait(connection, project_id, snapshot, timeout) -> dict:
+    deadline = time.monotonic() + timeout
+    wait = _FIRST_POLL
+    while snapshot.get("status") in _PENDING:
+        if time.monotonic() + wait > deadline:
+            raise LabelStudioError(
+                f"Label Studio did not finish exporting project {project_id} within "
+                f"{timeout:.0f} s (status {snapshot.get('status')!r}); try loading again, or "
+                "allow more time with timeout=..."
+            )
+        time.sleep(wait)
+        wait = min(2 * wait, _MAX_POLL)
+        snapshot = connection.request(
+            "GET",
+            f"api/projects/{project_id}/exports/{snapshot['id']}",
+            f"read the export of project {project_id}",
+        )
+    if snapshot.get("status") != "completed":
+        raise LabelStudioError(
+            f"Label Studio could not export project {project_id} (status "
+            f"{snapshot.get('status')!r}); try loading again."
+        )
+    return snapshot
+
+
+def iter_json_array(chunks: Iterable[str]) -> Iterator:
+    """The items of a JSON array, parsed as its text arrives.
+
+    Holds only the text of the items not yet complete, so a large export never
+    sits in memory whole.
+
+    Example:
+        >>> list(iter_json_array(['[{"a": 1}, {"b"', ': [2]}]']))
+        [{'a': 1}, {'b': [2]}]
+    """
+    decoder = json.JSONDecoder()
+    buffer, position, started = "", 0, False
+    # an unfinished item is parsed again only once its text has doubled, so
+    # that a huge task costs a few parses, not one per chunk
+    pending, pending_size, retry_at = [], 0, 0
+    for chunk in itertools.chain(chunks, [None]):
+        end_of_text = chunk is None
+        if chunk:
+            pending.append(chunk)
+            pending_size += len(chunk)
+        if len(buffer) - position + pending_size < retry_at and not end_of_text:
+            continue
+        buffer = buffer[position:] + "".join(pending)
+        pending, pending_size, position = [], 0, 0
+        while True:
+            position = _skip(buffer, position, "," if started else "[")
+            if position < len(buffer) and buffer[position] == "]":
+                return
+            try:
+                item, end = decoder.raw_decode(buffer, position)
+            except json.JSONDecodeError:
+                if end_of_text:
+                    raise LabelStudioError(
+                        "The Label Studio export ended in the middle of a task; try loading again."
+                    ) from None
+                retry_at = 2 * (len(buffer) - position)
+                break
+            started, position, retry_at = True, end, 0
+            yield item
+
+
+def _skip(text: str, position: int, separator: str) -> int:
+    """Skips whitespace and at most one ``separator``."""
+    while position < len(text) and text[position] in " \t\r\n":
+        position += 1
+    if position < len(text) and text[position] == separator:
+        position += 1
+        while position < len(text) and text[position] in " \t\r\n":
+            position += 1
+    return position
