@@ -9,6 +9,8 @@ token). Around it: a bounded wait per call, retries with backoff on 5xx and
 from __future__ import annotations
 
 import email.utils
+import functools
+import ssl
 import threading
 import time
 from contextlib import contextmanager
@@ -137,7 +139,9 @@ class Connection:
         self.timeout = float(timeout)
         if not api_key:
             raise LabelStudioError(f"No Label Studio API key was given. {TOKEN_HELP}")
-        self._http = httpx.Client(transport=RetryTransport(), timeout=self.timeout)
+        self._http = httpx.Client(
+            transport=RetryTransport(verify=_ssl_context()), timeout=self.timeout
+        )
         self._answers = threading.local()
         self.sdk = self.call(
             lambda: LabelStudio(
@@ -272,6 +276,14 @@ class Connection:
         return LabelStudioError(
             f"Label Studio at {self.url} failed to {action} (HTTP {status}: {detail}).", status
         )
+
+
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """httpx's default TLS settings, made once per process: loading the
+    certificate authorities takes about 70 ms, which every connection (each
+    operator run, each refresh of the panel) paid."""
+    return httpx.create_ssl_context()
 
 
 def _outcome_unknown(error: Exception) -> bool:

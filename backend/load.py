@@ -33,7 +33,14 @@ from . import agreement, incremental, projects, run_lock
 from .client import LabelStudioError, NotFoundError
 from .dataset_io import ensure_metadata, read_samples, write_field
 from .export import SnapshotExport
-from .loading import ANNOTATION_CHOICES, SampleLoad, TaskLoads, load_tasks, tally
+from .loading import (
+    ANNOTATION_CHOICES,
+    SampleLoad,
+    TaskLoads,
+    cycle_collection_paused,
+    load_tasks,
+    tally,
+)
 from .plan import UNEXPECTED, annotator_targets, plan_load, targets
 from .prefetch import Prefetch
 from .progress import report as report_progress
@@ -114,36 +121,39 @@ def load_annotations(
     token = run_lock.acquire(dataset, anno_key)
     export = None
     try:
-        connection = results.connect_to_api().connection
-        state = None if full else incremental.LoadState.from_dict(results.load_state)
-        if state is not None and not state.serves(_wanted(all_targets), choice):
-            state = None  # loaded elsewhere or otherwise last time: read everything
-        if state is None:  # Label Studio builds it while the project and users are read
-            export = SnapshotExport(connection, results.project_id, len(results.sample_ids))
-        fields, gone = live_fields(connection, results, schema, types)
-        live = [t for t in all_targets if t.source in fields]
-        extra = [t.dest_schema for t in live if not t.in_place]
-        wanted = _wanted(live)
-        if state is not None and not state.serves(wanted, choice):
-            state = None  # a field's control is gone since: read everything
-        loads, tasks = read_run(
-            connection, results, dataset, fields, extra, choice, state, wanted, export
-        )
-        if choice == "all":
-            live = annotator_targets(fields, loads)
-        elif extra:
-            # every sample of a full load; a load of changes, the changed ones
-            read_unloaded(dataset, loads, [*fields, *extra], None if state else results.sample_ids)
-        plan = plan_load(loads, live, results.id_map, unexpected)
-        report_progress(0.85, "Writing the changed labels into the dataset")
-        for dest, (label_type, values) in plan.writes.items():
-            write_field(dataset, dest, label_type, values)
-        outcome = {"incremental": state is not None}
-        if choice == "all":
-            outcome["annotator_fields"] = _annotator_fields(live)
-            outcome["agreement"] = agreement.measure(dataset, live, loads)
-        results.load_state = tasks.as_dict()
-        record_load(dataset, results, loads, plan.known, outcome)
+        with cycle_collection_paused():  # a load makes millions of objects
+            connection = results.connect_to_api().connection
+            state = None if full else incremental.LoadState.from_dict(results.load_state)
+            if state is not None and not state.serves(_wanted(all_targets), choice):
+                state = None  # loaded elsewhere or otherwise last time: read everything
+            if state is None:  # Label Studio builds it while the project and users are read
+                export = SnapshotExport(connection, results.project_id, len(results.sample_ids))
+            fields, gone = live_fields(connection, results, schema, types)
+            live = [t for t in all_targets if t.source in fields]
+            extra = [t.dest_schema for t in live if not t.in_place]
+            wanted = _wanted(live)
+            if state is not None and not state.serves(wanted, choice):
+                state = None  # a field's control is gone since: read everything
+            loads, tasks = read_run(
+                connection, results, dataset, fields, extra, choice, state, wanted, export
+            )
+            if choice == "all":
+                live = annotator_targets(fields, loads)
+            elif extra:
+                # every sample of a full load; a load of changes, the changed ones
+                read_unloaded(
+                    dataset, loads, [*fields, *extra], None if state else results.sample_ids
+                )
+            plan = plan_load(loads, live, results.id_map, unexpected)
+            report_progress(0.85, "Writing the changed labels into the dataset")
+            for dest, (label_type, values) in plan.writes.items():
+                write_field(dataset, dest, label_type, values)
+            outcome = {"incremental": state is not None}
+            if choice == "all":
+                outcome["annotator_fields"] = _annotator_fields(live)
+                outcome["agreement"] = agreement.measure(dataset, live, loads)
+            results.load_state = tasks.as_dict()
+            record_load(dataset, results, loads, plan.known, outcome)
     finally:
         if export is not None:
             export.close()

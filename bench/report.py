@@ -405,6 +405,7 @@ HOT_SPOT_TIMERS = (
     # load
     _PLUGIN + "backend.load:load_run_results",
     _PLUGIN + "backend.load:read_run",
+    _PLUGIN + "backend.export:SnapshotExport._make",
     _PLUGIN + "backend.incremental:server_time",
     _PLUGIN + "backend.incremental:live_task_ids",
     _PLUGIN + "backend.loading:tally",
