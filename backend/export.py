@@ -41,13 +41,14 @@ class SnapshotExport:
     def __init__(self, connection: Connection, project_id: int, num_tasks: int):
         self._connection, self.project_id = connection, project_id
         self._timeout = connection.timeout + _SECONDS_PER_TASK * num_tasks
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="labelstudio-export")
-        self._made = self._pool.submit(self._make)
         self._released = False  # its deletion is under way (or it was never made)
         self._deleted = None
+        self._abandoned = False  # closed unread: stop polling for it
         self.started: datetime | None = None
         """The server's clock (UTC) when the snapshot began: every change
         before it is in the snapshot. Known once :meth:`tasks` has begun."""
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="labelstudio-export")
+        self._made = self._pool.submit(self._make)
 
     def _make(self) -> dict:
         sent = time.monotonic()
@@ -73,7 +74,9 @@ class SnapshotExport:
                     "which drops it."
                 )
             self.started = started
-            return _wait(self._connection, self.project_id, snapshot, self._timeout)
+            return _wait(
+                self._connection, self.project_id, snapshot, self._timeout, self._is_abandoned
+            )
         except BaseException:
             self._delete(snapshot)
             raise
@@ -99,17 +102,22 @@ class SnapshotExport:
 
     def close(self) -> None:
         """Deletes the snapshot: waits for its deletion once it was read;
-        one never read is deleted in the thread once made, without waiting."""
+        one never read is deleted in the thread once made (Label Studio
+        answers the request that makes it), without waiting."""
         if not self._released:
             self._released = True
-            self._made.add_done_callback(self._delete_made)
+            self._abandoned = True
+            self._deleted = self._pool.submit(self._delete_made)  # runs after _make
         elif self._deleted is not None:
             self._deleted.result()
         self._pool.shutdown(wait=False)
 
-    def _delete_made(self, made) -> None:
-        if made.exception() is None:
-            self._delete(made.result())
+    def _is_abandoned(self) -> bool:
+        return self._abandoned
+
+    def _delete_made(self) -> None:
+        if self._made.exception() is None:
+            self._delete(self._made.result())
 
     def _delete(self, snapshot: dict) -> None:
         try:
@@ -124,15 +132,19 @@ class SnapshotExport:
 
 def _parse_time(stamp) -> datetime | None:
     try:
-        return datetime.fromisoformat(str(stamp).replace("Z", "+00:00")).astimezone(timezone.utc)
+        parsed = datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
     except ValueError:
         return None
+    # Label Studio keeps UTC (Django's USE_TZ); a stamp without a zone is that
+    return parsed.astimezone(timezone.utc) if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
-def _wait(connection, project_id, snapshot, timeout) -> dict:
+def _wait(connection, project_id, snapshot, timeout, abandoned) -> dict:
     deadline = time.monotonic() + timeout
     wait = _FIRST_POLL
     while snapshot.get("status") in _PENDING:
+        if abandoned():
+            raise LabelStudioError(f"The export of project {project_id} was no longer needed")
         if time.monotonic() + wait > deadline:
             raise LabelStudioError(
                 f"Label Studio did not finish exporting project {project_id} within "

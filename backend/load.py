@@ -124,16 +124,17 @@ def load_annotations(
         with cycle_collection_paused():  # a load makes millions of objects
             connection = results.connect_to_api().connection
             state = None if full else incremental.LoadState.from_dict(results.load_state)
-            if state is not None and not state.serves(_wanted(all_targets), choice):
-                state = None  # loaded elsewhere or otherwise last time: read everything
-            if state is None:  # Label Studio builds it while the project and users are read
+            if state is None or not _may_serve(state, _wanted(all_targets), choice):
+                # Label Studio builds it while the project and users are read
                 export = SnapshotExport(connection, results.project_id, len(results.sample_ids))
             fields, gone = live_fields(connection, results, schema, types)
             live = [t for t in all_targets if t.source in fields]
             extra = [t.dest_schema for t in live if not t.in_place]
             wanted = _wanted(live)
             if state is not None and not state.serves(wanted, choice):
-                state = None  # a field's control is gone since: read everything
+                state = None  # loaded elsewhere or otherwise last time: read everything
+            if state is None and export is None:
+                export = SnapshotExport(connection, results.project_id, len(results.sample_ids))
             loads, tasks = read_run(
                 connection, results, dataset, fields, extra, choice, state, wanted, export
             )
@@ -179,6 +180,12 @@ def check_choice(choice: str | None) -> None:
 
 def _wanted(targets) -> dict[str, str]:
     return {t.source.name: t.dest for t in targets}
+
+
+def _may_serve(state: incremental.LoadState, wanted: dict, choice: str) -> bool:
+    """Whether the last load's state may serve a load into ``wanted`` once
+    the fields whose controls are gone are left out of it (known later)."""
+    return choice == state.choice and state.targets.items() <= wanted.items()
 
 
 def _annotator_fields(live) -> dict:

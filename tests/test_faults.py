@@ -8,6 +8,7 @@ import logging
 import threading
 import time
 import uuid
+from xml.etree import ElementTree
 
 import fiftyone as fo
 import fiftyone.core.labels as fol
@@ -16,6 +17,7 @@ from annotator import Annotator
 from fault_proxy import FaultProxy
 from fiftyone_labelstudio.backend import (
     LabelStudioError,
+    load_annotations,
     orphans,
     run_lock,
     tasks,
@@ -314,6 +316,34 @@ def test_a_control_renamed_in_the_labeling_config(label_studio, dataset, images,
     assert "control 'boxes_v2'" in caplog.text and "fit no field of this run" in caplog.text
     assert_unchanged(dataset, before)  # the boxes were not deleted for want of a 'boxes' control
     assert dataset.load_annotation_results("renamed_control").last_load["unexpected"] > 0
+
+
+def _without_control(label_config, name):
+    root = ElementTree.fromstring(label_config)
+    for parent in list(root.iter()):
+        for child in list(parent):
+            if child.get("name") == name:
+                parent.remove(child)
+    return ElementTree.tostring(root, encoding="unicode")
+
+
+def test_a_control_removed_after_a_load_is_read_in_full_once_then_incrementally(
+    label_studio, dataset, images
+):
+    labeled_dataset(dataset, images, [(30, 20)])
+    results = annotate(dataset, "removed_control", label_studio.url, label_studio.pat,
+                       label_schema={"boxes": {}, "weather": {}})  # fmt: skip
+    # Label Studio refuses to drop a control that annotations use
+    without_weather = lambda result: [r for r in result if r["from_name"] != "weather"]  # noqa: E731
+    annotate_all(label_studio, results.project_id, edit=without_weather)
+    credentials = {"url": label_studio.url, "api_key": label_studio.pat}
+    assert load_annotations(dataset, "removed_control", **credentials)["incremental"] is False
+    _edit_config(label_studio, results.project_id, lambda c: _without_control(c, "weather"))
+    before = snapshot(dataset)
+    # the last load read both fields; this one reads the live one, from a full export
+    assert load_annotations(dataset, "removed_control", **credentials)["incremental"] is False
+    assert load_annotations(dataset, "removed_control", **credentials)["incremental"] is True
+    assert_unchanged(dataset, before)  # the weather labels are left as they are
 
 
 def test_a_control_changed_to_another_type_gives_unexpected_labels(label_studio, dataset, images):
