@@ -278,6 +278,15 @@ class Connection:
         )
 
 
+def no_server_date(url: str) -> LabelStudioError:
+    """The error of a server whose answers carry no ``Date`` header, by which
+    a load records when it read."""
+    return LabelStudioError(
+        f"Label Studio at {url} answered without a Date header, by which a load records "
+        "when it read; check the proxy in front of it, which drops it."
+    )
+
+
 @functools.cache
 def _ssl_context() -> ssl.SSLContext:
     """httpx's default TLS settings, made once per process: loading the

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from typing import Iterable, Iterator
 
-from .client import Connection, LabelStudioError
+from .client import Connection, LabelStudioError, no_server_date
 
 logger = logging.getLogger(__name__)
 
@@ -68,14 +68,10 @@ class SnapshotExport:
         )
         try:
             if started is None:
-                raise LabelStudioError(
-                    f"Label Studio at {self._connection.url} answered without a Date header, "
-                    "by which a load records when it read; check the proxy in front of it, "
-                    "which drops it."
-                )
+                raise no_server_date(self._connection.url)
             self.started = started
             return _wait(
-                self._connection, self.project_id, snapshot, self._timeout, self._is_abandoned
+                self._connection, self.project_id, snapshot, self._timeout, lambda: self._abandoned
             )
         except BaseException:
             self._delete(snapshot)
@@ -111,9 +107,6 @@ class SnapshotExport:
         elif self._deleted is not None:
             self._deleted.result()
         self._pool.shutdown(wait=False)
-
-    def _is_abandoned(self) -> bool:
-        return self._abandoned
 
     def _delete_made(self) -> None:
         if self._made.exception() is None:

@@ -21,9 +21,8 @@ from ..conversions.attributes import ANNOTATED_AT, ANNOTATOR
 from ..conversions.schema import VIDEO_TYPES
 from . import run_lock
 from .dataset_io import all_slices, write_field
-from .export import SnapshotExport
-from .load import live_fields, load_run_results, read_run, read_unloaded
-from .loading import TaskLoads, label_dicts, label_index
+from .load import begin_export, live_fields, load_run_results, read_run, read_unloaded
+from .loading import TaskLoads, cycle_collection_paused, label_dicts, label_index
 from .plan import plan_load, targets
 from .progress import report as report_progress
 from .stored_labels import as_label
@@ -54,12 +53,12 @@ def download_annotations(api, results) -> dict:
                 "own, which FiftyOne's load_annotations() cannot make; load this run with "
                 f"fiftyone_labelstudio.load_annotations(dataset, {results.key!r})"
             )
-        # Label Studio builds it while the project and users are read
-        export = SnapshotExport(api.connection, results.project_id, len(results.sample_ids))
+        export = begin_export(api.connection, results)
         fields, gone = live_fields(api.connection, results, schema, types)
-        loads, state = read_run(api.connection, results, dataset, fields, gone, export=export)
-        read_unloaded(dataset, loads, [*fields, *gone], results.sample_ids)
-        plan = plan_load(loads, targets(fields, None), results.id_map, "return")
+        with cycle_collection_paused():  # a load makes millions of objects
+            loads, state = read_run(api.connection, results, dataset, fields, gone, export=export)
+            read_unloaded(dataset, loads, [*fields, *gone], results.sample_ids)
+            plan = plan_load(loads, targets(fields, None), results.id_map, "return")
         annotations = {}
         for f in [*fields, *gone]:
             if f.label_type in VIDEO_TYPES:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Collection, Iterator, Mapping
 
-from .client import Connection, LabelStudioError, NotFoundError
+from .client import Connection, NotFoundError, no_server_date
 from .projects import Progress
 from .tasks import SAMPLE_ID
 
@@ -112,10 +112,7 @@ def server_time(connection: Connection) -> datetime:
     """The server's clock (its ``Date`` header), in UTC, asked for."""
     connection.request("GET", "api/version", "read the server's time")
     if connection.server_date is None:
-        raise LabelStudioError(
-            f"Label Studio at {connection.url} answered without a Date header, by which a "
-            "load records when it read; check the proxy in front of it, which drops it."
-        )
+        raise no_server_date(connection.url)
     return connection.server_date
 
 

@@ -125,8 +125,7 @@ def load_annotations(
             connection = results.connect_to_api().connection
             state = None if full else incremental.LoadState.from_dict(results.load_state)
             if state is None or not _may_serve(state, _wanted(all_targets), choice):
-                # Label Studio builds it while the project and users are read
-                export = SnapshotExport(connection, results.project_id, len(results.sample_ids))
+                export = begin_export(connection, results)
             fields, gone = live_fields(connection, results, schema, types)
             live = [t for t in all_targets if t.source in fields]
             extra = [t.dest_schema for t in live if not t.in_place]
@@ -134,7 +133,7 @@ def load_annotations(
             if state is not None and not state.serves(wanted, choice):
                 state = None  # loaded elsewhere or otherwise last time: read everything
             if state is None and export is None:
-                export = SnapshotExport(connection, results.project_id, len(results.sample_ids))
+                export = begin_export(connection, results)
             loads, tasks = read_run(
                 connection, results, dataset, fields, extra, choice, state, wanted, export
             )
@@ -176,6 +175,13 @@ def check_choice(choice: str | None) -> None:
             f"annotation_choice={choice!r} is not one of {', '.join(ANNOTATION_CHOICES)} nor an "
             "annotator's email"
         )
+
+
+def begin_export(connection, results) -> SnapshotExport:
+    """The snapshot export of the run's project, begun now: Label Studio
+    builds it while the load reads the project's config, the users and the
+    samples."""
+    return SnapshotExport(connection, results.project_id, len(results.sample_ids))
 
 
 def _wanted(targets) -> dict[str, str]:

@@ -175,28 +175,6 @@ def load_tasks(
     Returns:
         the :class:`TaskLoads` of the samples whose tasks were read
     """
-    with cycle_collection_paused():
-        return _load_tasks(tasks, sample_ids, fields, read_samples, choice, progress, annotators)
-
-
-@contextmanager
-def cycle_collection_paused() -> Iterator[None]:
-    """Pauses Python's cyclic garbage collector (``gc``) while a load reads,
-    converts and writes: each of its passes walks every object alive, and a
-    load makes millions (the samples it holds, the tasks, the labels) that
-    it frees by reference counting. Parsing an export of 10,000 tasks (43 MB)
-    in a process holding their samples took 1.3 to 1.6 s with it on, 0.6 s
-    paused. The collector is on again afterwards, unless it was off before."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def _load_tasks(tasks, sample_ids, fields, read_samples, choice, progress, annotators):
     sent = set(sample_ids)
     loads = TaskLoads({})
     stamps: dict[str, str] = {}  # sample id -> updated_at of the annotation loaded
@@ -243,6 +221,23 @@ def _load_tasks(tasks, sample_ids, fields, read_samples, choice, progress, annot
         done += len(chunk)
         progress(done)
     return loads
+
+
+@contextmanager
+def cycle_collection_paused() -> Iterator[None]:
+    """Pauses Python's cyclic garbage collector (``gc``) while a load reads,
+    converts and writes: each of its passes walks every object alive, and a
+    load makes millions (the samples it holds, the tasks, the labels) that
+    it frees by reference counting. Parsing an export of 10,000 tasks (43 MB)
+    in a process holding their samples took 1.3 to 1.6 s with it on, 0.6 s
+    paused. The collector is on again afterwards, unless it was off before."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def tally(report: LoadReport, tasks: Mapping[str, list], sample_ids: Sequence[str]) -> None:
