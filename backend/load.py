@@ -32,7 +32,7 @@ from ..conversions import family_of, field_schemas, has_control
 from . import agreement, incremental, projects, run_lock
 from .client import LabelStudioError, NotFoundError
 from .dataset_io import ensure_metadata, read_samples, write_field
-from .export import SnapshotExport
+from .export import ProjectExport
 from .loading import (
     ANNOTATION_CHOICES,
     SampleLoad,
@@ -177,11 +177,11 @@ def check_choice(choice: str | None) -> None:
         )
 
 
-def begin_export(connection, results) -> SnapshotExport:
-    """The snapshot export of the run's project, begun now: Label Studio
+def begin_export(connection, results) -> ProjectExport:
+    """The complete read of the run's project, begun now: Label Studio
     builds it while the load reads the project's config, the users and the
     samples."""
-    return SnapshotExport(connection, results.project_id, len(results.sample_ids))
+    return ProjectExport(connection, results.project_id, len(results.sample_ids))
 
 
 def _wanted(targets) -> dict[str, str]:
@@ -210,7 +210,7 @@ def read_run(
     choice=None,
     state=None,
     wanted=None,
-    export: SnapshotExport | None = None,
+    export: ProjectExport | None = None,
 ):
     """Reads and converts the run's tasks: every task (the ``export`` the
     caller began, and closes), or with the ``state`` of the last load only
@@ -273,7 +273,7 @@ def read_run(
     loads.report.changed = len(loads.tasks)
     if state is None:
         every, span = loads.tasks, incremental.TaskSpan.of(exported)
-        started = export.started  # the snapshot's own start
+        started = export.started  # when the export began
     else:  # the tasks not read hold what they held; deleted ones are gone
         every = {t: v for t, v in state.tasks.items() if t in held}
         every.update(loads.tasks)

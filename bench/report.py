@@ -25,7 +25,7 @@ TIME_RATIOS = (
     "plugin via FiftyOne = the same backend through dataset.annotate() and "
     "dataset.load_annotations(); "
     "floor load = the fastest of Label Studio's complete reads (named), parsed; "
-    "paired floor = the snapshot read of the plugin's own project, just before or after "
+    "paired floor = the read the plugin's load makes (a small project's synchronous export, else a snapshot) of its own project, just before or after "
     "its load (by turns); "
     "builtin/plugin = builtin time / plugin time (> 1: the plugin is faster); "
     "plugin/floor = plugin time / floor time (1: as fast as bare REST calls); "
@@ -405,7 +405,7 @@ HOT_SPOT_TIMERS = (
     # load
     _PLUGIN + "backend.load:load_run_results",
     _PLUGIN + "backend.load:read_run",
-    _PLUGIN + "backend.export:SnapshotExport._make",
+    _PLUGIN + "backend.export:ProjectExport._make",
     _PLUGIN + "backend.incremental:server_time",
     _PLUGIN + "backend.incremental:live_task_ids",
     _PLUGIN + "backend.loading:tally",

@@ -284,7 +284,7 @@ class Bench:
                     shift = repeat % len(reads)  # each read goes first in some repeat
                     keys = [(f"floor:{read}", "load") for read in reads[shift:] + reads[:shift]]
                 if _pairs_floor(workload, contender, phase):
-                    # the same snapshot read of this very project, just before or
+                    # the plugin's read of this very project, just before or
                     # after the load (by turns): the same read of another project
                     # at another moment moves by half its time (1,000 tasks: 2.7
                     # to 5.8 s in bench/results/2026-11-30T18-26-07Z.json)
@@ -343,7 +343,7 @@ class Bench:
             else None
         )
         if contender == PAIRED_FLOOR:
-            context = {**context, "read": "snapshot"}
+            context = {**context, "read": "paired"}
         elif contender.startswith("floor:"):
             context = {**context, "read": contender.split(":", 1)[1]}
         load_before = os.getloadavg()[0]

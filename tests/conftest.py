@@ -145,3 +145,16 @@ def dataset():
     finally:
         if not ds.deleted:
             ds.delete()
+
+
+EXPORT_READS = r"GET /api/projects/\d+/(export\?|exports/\d+/download)"
+"""Either complete read a load makes of a project (the synchronous export, a
+snapshot's download), for a fault proxy's ``path``."""
+
+
+@pytest.fixture
+def snapshot_exports(monkeypatch):
+    """Loads read every project with a snapshot export, however small."""
+    from fiftyone_labelstudio.backend import export
+
+    monkeypatch.setattr(export, "SYNCHRONOUS_MAX_TASKS", 0)

@@ -14,6 +14,7 @@ import fiftyone as fo
 import fiftyone.core.labels as fol
 import pytest
 from annotator import Annotator
+from conftest import EXPORT_READS
 from fault_proxy import FaultProxy
 from fiftyone_labelstudio.backend import (
     LabelStudioError,
@@ -113,7 +114,8 @@ def test_killed_in_the_middle_of_a_load_changes_nothing(label_studio, proxy, dat
     stored = dataset.load_annotation_results("cut", cache=False).serialize()
     before = snapshot(dataset)
 
-    proxy.cut(200, r"/exports/\d+/download")
+    # the synchronous export cut, then the snapshot it falls back to
+    proxy.cut(200, EXPORT_READS, times=2)
     with pytest.raises(
         LabelStudioError, match="export ended in the middle|Cannot reach|did not answer"
     ):
@@ -185,16 +187,38 @@ def test_a_server_failing_for_good_fails_clearly_and_cleans_up(
     assert dataset.list_annotation_runs() == [] and project_ids(label_studio) == before
 
 
-def test_an_export_failing_once_is_retried(label_studio, proxy, dataset, images):
+@pytest.mark.parametrize(
+    "read", [r"GET /api/projects/\d+/export\?", r"POST /api/projects/\d+/exports/"]
+)
+def test_an_export_failing_once_is_retried(label_studio, proxy, dataset, images, read, request):
+    if "exports" in read:
+        request.getfixturevalue("snapshot_exports")
     labeled_dataset(dataset, images, [(30, 20)])
     results = annotate(dataset, "export_retry", proxy.url, label_studio.pat)
     annotate_all(label_studio, results.project_id)
-    proxy.fail(502, times=1, path=r"POST /api/projects/\d+/exports/")
+    proxy.fail(502, times=1, path=read)
     asked_the_time = proxy.hits("GET", r"/api/version")
     dataset.load_annotations("export_retry")
     assert dataset.load_annotation_results("export_retry").last_load["loaded"] == 1
     # the server's clock, for the next load, came with an answer the load needed anyway
     assert proxy.hits("GET", r"/api/version") == asked_the_time
+    assert (proxy.hits("POST", r"/exports/") > 0) == ("exports" in read)  # a snapshot if asked
+
+
+def test_a_synchronous_export_turned_off_falls_back_to_a_snapshot(
+    label_studio, proxy, dataset, images
+):
+    labeled_dataset(dataset, images, [(30, 20)])
+    results = annotate(dataset, "no_sync", proxy.url, label_studio.pat)
+    annotate_all(label_studio, results.project_id, edit=lambda result: [])
+    proxy.fail(404, times=1000, path=r"GET /api/projects/\d+/export\?")
+    report = load_annotations(dataset, "no_sync", url=proxy.url, api_key=label_studio.pat)
+    assert report["loaded"] == 1 and len(dataset.first()["boxes"].detections) == 0
+    assert proxy.hits("POST", r"/api/projects/\d+/exports/") == 1
+    exports = Annotator(label_studio.url, label_studio.pat).get(
+        f"api/projects/{results.project_id}/exports/"
+    )
+    assert exports == []  # the snapshot was deleted
 
 
 # -- credentials ------------------------------------------------------------------
@@ -553,7 +577,7 @@ def test_two_loads_at_once_the_second_fails_clearly(label_studio, proxy, dataset
     dataset.persistent = True
     results = annotate(dataset, "twice_at_once", proxy.url, label_studio.pat)
     annotate_all(label_studio, results.project_id)
-    proxy.slow(4, r"/exports/\d+/download")
+    proxy.slow(4, EXPORT_READS)
     errors = []
     first = _slow_load_in_background(dataset.name, "twice_at_once", errors)
     _wait_for_lock(dataset, "twice_at_once")
@@ -582,7 +606,7 @@ def test_a_rename_during_a_load_keeps_the_loaded_state(label_studio, proxy, data
         "value": {"x": 10, "y": 10, "width": 20, "height": 20, "rotation": 0, "rectanglelabels": ["dog"]},
     }  # fmt: skip
     annotator.submit(task, annotator.predicted(task) + [drawn])
-    proxy.slow(4, r"/exports/\d+/download")
+    proxy.slow(4, EXPORT_READS)
     errors = []
     loading = _slow_load_in_background(dataset.name, "moving", errors)
     _wait_for_lock(dataset, "moving")
@@ -603,7 +627,7 @@ def test_a_delete_during_a_load_loads_the_labels_and_keeps_the_record_deleted(
     dataset.persistent = True
     results = annotate(dataset, "doomed_load", proxy.url, label_studio.pat)
     annotate_all(label_studio, results.project_id, edit=lambda result: [])
-    proxy.slow(4, r"/exports/\d+/download")
+    proxy.slow(4, EXPORT_READS)
     errors = []
     loading = _slow_load_in_background(dataset.name, "doomed_load", errors)
     _wait_for_lock(dataset, "doomed_load")

@@ -258,10 +258,9 @@ def test_every_annotators_labels_go_into_fields_of_their_own(label_studio, datas
     load_annotations(dataset, "pair", annotation_choice=SECOND)
     assert dataset.count_values("boxes.detections.label") == {"cat": 6}
     # FiftyOne passes load_annotations()'s keywords only to results it has
-    # not cached in this session (as it does url and api_key)
-    dataset.clear_cache()
+    # not cached in this session (as it does url and api_key): cache=False
     dataset.load_annotations(
-        "pair", annotation_choice=label_studio.username, api_key=label_studio.pat
+        "pair", cache=False, annotation_choice=label_studio.username, api_key=label_studio.pat
     )
     assert dataset.count_values("boxes.detections.label") == {"cat": 3, "dog": 3}
     # who made a label is their email, whatever the choice

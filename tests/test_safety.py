@@ -302,7 +302,9 @@ def test_local_storage_covers_only_the_folder_holding_the_media(label_studio, da
 # -- exports built in the background ------------------------------------------------------
 
 
-def test_an_export_still_in_progress_is_waited_for(label_studio, proxy, dataset, images):
+def test_an_export_still_in_progress_is_waited_for(
+    label_studio, proxy, dataset, images, snapshot_exports
+):
     labeled_dataset(dataset, images, [(30, 20)])
     results = annotate(dataset, "background", proxy.url, label_studio.pat)
     Annotator(label_studio.url, label_studio.pat).accept_all(results.project_id)
@@ -317,7 +319,7 @@ def test_an_export_still_in_progress_is_waited_for(label_studio, proxy, dataset,
 
 
 def test_an_export_is_deleted_whether_the_load_read_it_or_stopped_first(
-    label_studio, dataset, images
+    label_studio, dataset, images, snapshot_exports
 ):
     labeled_dataset(dataset, images, [(30, 20)])
     results = annotate(dataset, "exports", label_studio.url, label_studio.pat)
