@@ -149,10 +149,17 @@ class LabelStudioBackendConfig(foua.AnnotationBackendConfig):
         # the run's own server, unless told otherwise; FiftyOne would replace it
         # with the annotation config's URL
         self._load_parameters(url=url or self.url, api_key=api_key)
-        # dataset.load_annotations(key, annotation_choice=...) passes it here
+        # dataset.load_annotations(key, annotation_choice=...) passes it here,
+        # for that load only: FiftyOne caches this config for the session
         if annotation_choice is not None:
             load.check_choice(annotation_choice)
-            self.annotation_choice = annotation_choice
+        self._choice_of_next_load = annotation_choice
+
+    def take_choice_of_load(self) -> str:
+        """The annotation choice of the load under way: the one given to it
+        (then forgotten), else the run's own."""
+        choice, self._choice_of_next_load = getattr(self, "_choice_of_next_load", None), None
+        return choice or self.annotation_choice
 
 
 def without_geometry(schema):

@@ -22,12 +22,13 @@ _FIRST_POLL, _MAX_POLL = 0.2, 5.0
 SYNCHRONOUS_MAX_TASKS = 500
 """Up to this many tasks a project is read with Label Studio's synchronous
 export (one ``GET``); above, with a snapshot export (``POST``, download,
-``DELETE``). Of the floor's reads in ``bench/results`` (2026-11-30/12-01), the
-synchronous one was faster for 8 of 10 projects of 50 tasks (3.20 s against
-3.83 s in all) and for every video project (50 videos of 900 frames: 7.3 to
-10.3 s against 26.5 to 27.2 s), as fast at 1,000 tasks (14 of 25; 87.1 s
-against 87.2 s), and slower at 10,000 (3 of 16; 576 s against 530 s). Label
-Studio also advises snapshots for large projects."""
+``DELETE``). Of the floor's reads in ``bench/results`` (2026-11-30 and
+12-01), the synchronous one was faster for 10 of 12 projects of 50 tasks
+(3.61 s against 4.36 s in all) and for all 4 video projects (50 videos of
+900 frames: 6.5 to 10.3 s against 24.0 to 27.2 s), faster in 14 of 25 reads
+of 1,000 tasks (87.1 s against 87.2 s: as fast), and in 4 of 19 of 10,000
+(659 s against 614 s: slower). Label Studio also advises snapshots for large
+projects."""
 
 
 class ProjectExport:
@@ -72,7 +73,12 @@ class ProjectExport:
             except LabelStudioError as error:  # turned off, or too slow: the snapshot
                 if self._abandoned:
                     raise
-                logger.warning("%s; reading a snapshot export instead", error)
+                logger.warning(
+                    "Label Studio's synchronous export of project %s failed, so a snapshot "
+                    "export is read instead. The error: %s",
+                    self.project_id,
+                    error,
+                )
                 self.synchronous = False
         return self._make_snapshot()
 

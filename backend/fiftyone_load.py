@@ -47,7 +47,8 @@ def download_annotations(api, results) -> dict:
         results.id_map, results.sample_ids = stored.id_map, stored.sample_ids
         schema = results.config.label_schema
         types = scalar_types(dataset, schema)
-        if config.annotation_choice == "all":
+        choice = config.take_choice_of_load()
+        if choice == "all":
             raise ValueError(
                 "annotation_choice='all' loads each annotator's labels into fields of their "
                 "own, which FiftyOne's load_annotations() cannot make; load this run with "
@@ -56,7 +57,9 @@ def download_annotations(api, results) -> dict:
         export = begin_export(api.connection, results)
         fields, gone = live_fields(api.connection, results, schema, types)
         with cycle_collection_paused():  # a load makes millions of objects
-            loads, state = read_run(api.connection, results, dataset, fields, gone, export=export)
+            loads, state = read_run(
+                api.connection, results, dataset, fields, gone, choice=choice, export=export
+            )
             read_unloaded(dataset, loads, [*fields, *gone], results.sample_ids)
             plan = plan_load(loads, targets(fields, None), results.id_map, "return")
         annotations = {}

@@ -266,6 +266,9 @@ def test_every_annotators_labels_go_into_fields_of_their_own(label_studio, datas
     # who made a label is their email, whatever the choice
     who = {d.get_attribute_value("annotator", None) for d in dataset.first()["boxes"].detections}
     assert label_studio.username in who
+    # a choice given to a load is that load's: FiftyOne's cached run keeps its own ("latest")
+    dataset.load_annotations("pair", api_key=label_studio.pat)
+    assert dataset.count_values("boxes.detections.label") == {"cat": 6}
     with pytest.raises(ValueError, match="'nobody@example.com': no user of Label Studio"):
         load_annotations(dataset, "pair", annotation_choice="nobody@example.com")
     dataset.clear_cache()
