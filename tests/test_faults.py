@@ -565,9 +565,13 @@ def _slow_load_in_background(dataset_name, key, errors):
     return thread
 
 
-def _wait_for_lock(dataset, key, timeout=60):
+def _wait_for_export(dataset, key, proxy, timeout=60):
+    """Until the load in the background holds the run's lock and has asked
+    for the export (it has read the run's results from the database, which
+    two threads of one process must not read at once: FiftyOne shares the
+    file)."""
     deadline = time.monotonic() + timeout
-    while run_lock.holder(dataset, key) is None:
+    while run_lock.holder(dataset, key) is None or not proxy.hits("GET", EXPORT_READS):
         assert time.monotonic() < deadline, "the first load never started"
         time.sleep(0.05)
 
@@ -580,7 +584,7 @@ def test_two_loads_at_once_the_second_fails_clearly(label_studio, proxy, dataset
     proxy.slow(4, EXPORT_READS)
     errors = []
     first = _slow_load_in_background(dataset.name, "twice_at_once", errors)
-    _wait_for_lock(dataset, "twice_at_once")
+    _wait_for_export(dataset, "twice_at_once", proxy)
     with pytest.raises(
         run_lock.RunBusy,
         match="Run 'twice_at_once' is being loaded by process .* wait for it to finish",
@@ -609,7 +613,7 @@ def test_a_rename_during_a_load_keeps_the_loaded_state(label_studio, proxy, data
     proxy.slow(4, EXPORT_READS)
     errors = []
     loading = _slow_load_in_background(dataset.name, "moving", errors)
-    _wait_for_lock(dataset, "moving")
+    _wait_for_export(dataset, "moving", proxy)
     dataset.rename_annotation_run("moving", "moved")
     loading.join()
     assert errors == []
@@ -630,7 +634,7 @@ def test_a_delete_during_a_load_loads_the_labels_and_keeps_the_record_deleted(
     proxy.slow(4, EXPORT_READS)
     errors = []
     loading = _slow_load_in_background(dataset.name, "doomed_load", errors)
-    _wait_for_lock(dataset, "doomed_load")
+    _wait_for_export(dataset, "doomed_load", proxy)
     dataset.delete_annotation_run("doomed_load")
     with caplog.at_level(logging.WARNING):
         loading.join()
