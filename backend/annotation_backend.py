@@ -119,6 +119,7 @@ class LabelStudioBackendConfig(foua.AnnotationBackendConfig):
         self.existing_labels = existing_labels
         self.media = media
         self.annotation_choice = annotation_choice
+        self._choice_of_next_load = None  # see load_credentials
         self.timeout = timeout
         # private so that it is never serialized with the run
         self._api_key = api_key
@@ -158,7 +159,7 @@ class LabelStudioBackendConfig(foua.AnnotationBackendConfig):
     def take_choice_of_load(self) -> str:
         """The annotation choice of the load under way: the one given to it
         (then forgotten), else the run's own."""
-        choice, self._choice_of_next_load = getattr(self, "_choice_of_next_load", None), None
+        choice, self._choice_of_next_load = self._choice_of_next_load, None
         return choice or self.annotation_choice
 
 

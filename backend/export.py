@@ -95,12 +95,10 @@ class ProjectExport:
             raise LabelStudioError(
                 f"The export of project {self.project_id} is not a list of tasks: {tasks!r:.200}"
             )
-        # built inside the request: its answer's date less the time it took
-        # is no later than when the server began reading the tasks
-        answered = self._connection.server_date
-        if answered is None:
+        # built inside the request, so no earlier than when it arrived
+        self.started = _arrived_by(self._connection, sent)
+        if self.started is None:
             raise no_server_date(self._connection.url)
-        self.started = answered - timedelta(seconds=time.monotonic() - sent)
         return tasks
 
     def _make_snapshot(self) -> dict:
@@ -113,12 +111,8 @@ class ProjectExport:
             idempotent=True,  # a second snapshot harms nothing
             json={"title": "fiftyone-load"},
         )
-        # when the server made it; else its answer's date less the time the
-        # request took, which is no later than when it arrived
-        answered = self._connection.server_date
-        started = _parse_time(snapshot.get("created_at")) or (
-            answered and answered - timedelta(seconds=time.monotonic() - sent)
-        )
+        # when the server made it, else when the request had arrived
+        started = _parse_time(snapshot.get("created_at")) or _arrived_by(self._connection, sent)
         try:
             if started is None:
                 raise no_server_date(self._connection.url)
@@ -178,6 +172,14 @@ class ProjectExport:
             )
         except LabelStudioError as error:  # left in the project's exports, harmless
             logger.warning("%s", error)
+
+
+def _arrived_by(connection: Connection, sent: float) -> datetime | None:
+    """The server's clock no earlier than when the request sent at ``sent``
+    (``time.monotonic()``) arrived: its answer's date less the time the
+    request took. None if the answer had no date."""
+    answered = connection.server_date
+    return answered and answered - timedelta(seconds=time.monotonic() - sent)
 
 
 def _parse_time(stamp) -> datetime | None:
