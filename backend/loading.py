@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 from ..conversions import FieldSchema, LoadedSample, labels_of, load_sample
 from ..conversions.attributes import ANNOTATED_AT, ANNOTATOR
 from .dataset_io import SampleValues, settle_mask_file
-from .stored_labels import same_label
+from .stored_labels import StoredLabelIndex, same_label
 from .tasks import SAMPLE_ID
 
 logger = logging.getLogger(__name__)
@@ -308,7 +308,7 @@ def label_index(value: Any, field: FieldSchema) -> dict:
     field, ``{frame number: {label id: label}}``."""
     if field.is_frame_field:
         return {n: {label.id: label for label in labels} for n, labels in (value or {}).items()}
-    return {label.id: label for label in labels_of(value, field)}
+    return StoredLabelIndex((label.id, label) for label in labels_of(value, field))
 
 
 def label_dicts(loaded, originals, field: FieldSchema):

@@ -96,6 +96,22 @@ class StoredLabel:
             return self.as_label()
         return StoredLabel(copy_document(self._doc))
 
+    @classmethod
+    def new(cls, label_class: type, label_id: str) -> "StoredLabel":
+        """A new label of ``label_class`` with id ``label_id``, as FiftyOne
+        stores a fresh one (its defaults), set like :meth:`copy`'s.
+
+        Example:
+            >>> new = StoredLabel.new(fol.Detection, "5f3c5f3c5f3c5f3c5f3c5f3c")
+            >>> new.label = "cat"
+            >>> same_label(new, fol.Detection(id=new.id, label="cat"))
+            True
+        """
+        template = _FRESH.get(label_class)
+        if template is None:
+            template = _FRESH[label_class] = label_class().to_mongo().to_dict()
+        return StoredLabel({**copy_document(template), "_id": ObjectId(label_id)})
+
     def __setattr__(self, name: str, value: Any) -> None:
         if name.startswith("_"):  # this object's own slots
             object.__setattr__(self, name, value)
@@ -121,6 +137,15 @@ class StoredLabel:
 
 
 _IMMUTABLE = (str, int, float, bool, type(None), bytes, ObjectId)
+_FRESH: dict[type, dict] = {}  # label class -> the document of a new label
+
+
+class StoredLabelIndex(dict):
+    """``{label id: StoredLabel}`` of one field of a sample, as the conversion
+    core takes its originals; the labels it makes for regions drawn in Label
+    Studio are stored documents too (see ``conversions.base.label_to_edit``)."""
+
+    new_label = staticmethod(StoredLabel.new)
 
 
 def copy_document(value: Any) -> Any:

@@ -19,11 +19,11 @@ from .base import (
     Problem,
     RegionError,
     convert_each,
-    copy_label,
     derived_label_id,
     describe_result,
     is_as_sent,
     is_finite_number,
+    label_to_edit,
     make_result,
     split_region_id,
 )
@@ -93,7 +93,7 @@ def load_classifications(
 
 def _classification(label_id, choice, score, originals) -> fol.Classification:
     original = originals.get(label_id)
-    label = copy_label(original) if original is not None else fol.Classification(id=label_id)
+    label = label_to_edit(original, fol.Classification, label_id, originals)
     label.label = choice
     if is_finite_number(score):
         label.confidence = score

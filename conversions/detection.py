@@ -27,12 +27,12 @@ from .base import (
     Frame,
     Problem,
     convert_each,
-    copy_label,
     describe_result,
-    is_as_sent,
     is_finite_number,
     label_id_of,
+    label_to_edit,
     make_result,
+    matches_sent,
     one_label,
     result_size,
 )
@@ -87,12 +87,14 @@ def load_detections(
         label_id = label_id_of(str(result["id"]), frame, field.name)
         original = originals.get(label_id)
         value = result["value"]
-        sent = rectangle_of(original, frame) if original is not None else None
-        # a moved box (most edits) is not exported again to tell
+        sent_results, sent = None, None
+        if original is not None:
+            sent_results, _ = export_detections([original], field, frame)
+            sent = tuple(map(sent_results[0]["value"].get, _GEOMETRY))
         same_geometry = sent is not None and _same_geometry(value, sent)
-        if same_geometry and is_as_sent([result], original, export_detections, field, frame):
+        if same_geometry and matches_sent([result], sent_results, original, field):
             return original
-        label = copy_label(original) if original is not None else fol.Detection(id=label_id)
+        label = label_to_edit(original, fol.Detection, label_id, originals)
         label.label = one_label(value, "rectanglelabels")
         if not same_geometry:
             set_geometry(label, value, result_size(result, frame), sent)

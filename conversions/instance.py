@@ -23,10 +23,10 @@ from .base import (
     Problem,
     RegionError,
     convert_each,
-    copy_label,
     describe_result,
     is_finite_number,
     label_id_of,
+    label_to_edit,
     make_result,
     one_label,
     resize_nearest,
@@ -78,7 +78,7 @@ def load_instances(
             and attributes_as_sent(original, [result], field.attributes)
         ):
             return original
-        label = copy_label(original) if original is not None else fol.Detection(id=label_id)
+        label = label_to_edit(original, fol.Detection, label_id, originals)
         if not untouched:
             dtype = (
                 original.mask.dtype if original is not None and original.mask is not None else bool

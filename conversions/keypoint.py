@@ -21,9 +21,9 @@ from .base import (
     Part,
     Problem,
     convert_each,
-    copy_label,
     describe_result,
     is_finite_number,
+    label_to_edit,
     make_result,
     one_label,
     part_region_id,
@@ -84,7 +84,7 @@ def load_keypoints(
     for label_id, original, label, members in regroup(parts, frame, field.name, originals):
         indices = [i if part.index is None else part.index for i, part in enumerate(members)]
         size = max(len(original.points) if original is not None else 0, max(indices) + 1)
-        keypoint = copy_label(original) if original is not None else fol.Keypoint(id=label_id)
+        keypoint = label_to_edit(original, fol.Keypoint, label_id, originals)
         keypoint.label = label
         points = [list(MISSING) for _ in range(size)]
         for i, part in zip(indices, members):

@@ -20,10 +20,10 @@ from .base import (
     Problem,
     RegionError,
     convert_each,
-    copy_label,
     derived_label_id,
     describe_result,
     is_finite_number,
+    label_to_edit,
     make_result,
     one_label,
     part_region_id,
@@ -135,10 +135,9 @@ def _load(results, field, frame, originals, labels_key, read, export):
 
     parts = convert_each(results, convert, describe_result, problems)
     for label_id, original, label, members in regroup(parts, frame, field.name, originals):
+        polyline = label_to_edit(original, fol.Polyline, label_id, originals)
         if original is None:
-            polyline = fol.Polyline(id=label_id, filled=filled, closed=filled)
-        else:
-            polyline = copy_label(original)
+            polyline.filled = polyline.closed = filled
         polyline.label = label
         polyline.points = [part.geometry[0] for part in members]
         if not filled:

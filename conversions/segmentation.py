@@ -21,9 +21,9 @@ from .base import (
     Problem,
     RegionError,
     convert_each,
-    copy_label,
     derived_label_id,
     describe_result,
+    label_to_edit,
     make_result,
     one_label,
     part_region_id,
@@ -101,7 +101,7 @@ def load_segmentation(
             resize_nearest(np.asarray(original.mask), frame.height, frame.width), mask
         ):
             return {label_id: original}, problems
-    label = copy_label(original) if original is not None else fol.Segmentation(id=label_id)
+    label = label_to_edit(original, fol.Segmentation, label_id, originals)
     label.mask = mask
     return {label_id: label}, problems
 

@@ -19,7 +19,12 @@ import re
 import fiftyone.core.labels as fol
 import numpy as np
 import pytest
-from fiftyone_labelstudio.backend.stored_labels import StoredLabel, as_label, same_label
+from fiftyone_labelstudio.backend.stored_labels import (
+    StoredLabel,
+    StoredLabelIndex,
+    as_label,
+    same_label,
+)
 from fiftyone_labelstudio.conversions import (
     Frame,
     field_schemas,
@@ -59,7 +64,8 @@ class Loaded:
     """One fixture through ``load_sample``: ``labels`` ``{id: label}`` (or the
     scalar) of its field, ``originals`` ``{id: label}``, ``by_id`` its results.
     With ``stored``, the originals are given as the plugin's load reads them
-    from the database (:class:`StoredLabel`)."""
+    from the database (:class:`StoredLabelIndex`), and drawn labels are made
+    as stored documents."""
 
     def __init__(self, name: str, stored: bool = False):
         self.fixture = fixture = read(name)
@@ -71,7 +77,9 @@ class Loaded:
         else:
             self.originals = {label.id: label for label in map(label_from, raw)}
             if stored:
-                self.originals = {i: stored_label(label) for i, label in self.originals.items()}
+                self.originals = StoredLabelIndex(
+                    (i, stored_label(label)) for i, label in self.originals.items()
+                )
             originals = {self.field.name: self.originals}
         self.frame = Frame(
             fixture["image"]["width"], fixture["image"]["height"], fixture["sample_id"]
@@ -149,8 +157,9 @@ LABEL_FIXTURES = [n for n in FIXTURES if n.split("/")[0] not in ("skip", "textar
 @pytest.mark.parametrize("name", LABEL_FIXTURES)
 def test_originals_read_from_the_database_load_as_the_same_labels(name):
     """The plugin's load reads the originals raw and edits copies of their
-    stored documents (``StoredLabel.copy``), never building FiftyOne labels:
-    what it writes is what FiftyOne stores for the labels the core makes from
+    stored documents (``StoredLabel.copy``) and makes drawn labels as stored
+    documents (``StoredLabel.new``), never building FiftyOne labels: what it
+    writes is what FiftyOne stores for the labels the core makes from
     FiftyOne labels, and FiftyOne reads it back as those labels."""
     expected, loaded = Loaded(name), Loaded(name, stored=True)
     assert list(loaded.labels) == list(expected.labels)
@@ -159,6 +168,7 @@ def test_originals_read_from_the_database_load_as_the_same_labels(name):
         assert_values_equal(as_label(label), expected.labels[label_id], label_id)
     for label_id, original in loaded.originals.items():  # edits are made on copies
         assert same_label(original, expected.originals[label_id])
+    assert all(isinstance(label, StoredLabel) for label in loaded.new_labels())
 
 
 def check_untouched(name: str):
