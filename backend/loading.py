@@ -307,7 +307,9 @@ def label_index(value: Any, field: FieldSchema) -> dict:
     """A field value's labels by id, ``{label id: label}``; of a frame-level
     field, ``{frame number: {label id: label}}``."""
     if field.is_frame_field:
-        return {n: {label.id: label for label in labels} for n, labels in (value or {}).items()}
+        return StoredLabelIndex(
+            (n, {label.id: label for label in labels}) for n, labels in (value or {}).items()
+        )
     return StoredLabelIndex((label.id, label) for label in labels_of(value, field))
 
 

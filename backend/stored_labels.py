@@ -141,9 +141,11 @@ _FRESH: dict[type, dict] = {}  # label class -> the document of a new label
 
 
 class StoredLabelIndex(dict):
-    """``{label id: StoredLabel}`` of one field of a sample, as the conversion
-    core takes its originals; the labels it makes for regions drawn in Label
-    Studio are stored documents too (see ``conversions.base.label_to_edit``)."""
+    """The labels of one field of a sample as the conversion core takes its
+    originals, ``{label id: StoredLabel}`` (of a frame-level field, ``{frame
+    number: {label id: StoredLabel}}``); the labels the core makes for
+    regions drawn in Label Studio are stored documents too (see
+    ``conversions.base.label_to_edit``)."""
 
     new_label = staticmethod(StoredLabel.new)
 

@@ -27,6 +27,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -183,12 +184,17 @@ def _install_timers(names: list[str]) -> dict[str, _Timer]:
 
 
 class _HttpCount:
-    """Requests and received bytes of every ``httpx`` transport of the process."""
+    """Requests and received bytes of every ``httpx`` transport of the process,
+    and each request's ``[start s, seconds to its answer's headers, method,
+    path, thread]`` (``calls``, start from :meth:`begin`): where a slow run
+    waited."""
 
     def __init__(self):
         import httpx
 
         self.requests = self.received = 0
+        self.calls: list[list] = []
+        self._start = time.perf_counter()
         original = httpx.HTTPTransport.handle_request
         count = self
 
@@ -205,13 +211,28 @@ class _HttpCount:
                 self._stream.close()
 
         def handle_request(transport, request):
+            sent = time.perf_counter()
             response = original(transport, request)
+            count.calls.append(
+                [
+                    round(sent - count._start, 3),
+                    round(time.perf_counter() - sent, 3),
+                    request.method,
+                    request.url.path,
+                    threading.current_thread().name,
+                ]
+            )
             count.requests += 1
             count.received += sum(len(k) + len(v) + 4 for k, v in response.headers.raw)
             response.stream = Counted(response.stream)
             return response
 
         httpx.HTTPTransport.handle_request = handle_request
+
+    def begin(self) -> None:
+        """Counts from now: the timed call begins."""
+        self.requests = self.received = 0
+        self.calls, self._start = [], time.perf_counter()
 
 
 def _worker(spec: dict) -> None:
@@ -237,6 +258,7 @@ def _worker(spec: dict) -> None:
         result["baseline_mb"] = _memory_mb()["VmRSS"]
         if profiler:
             profiler.start()
+        http.begin()
         start = time.perf_counter()
         try:
             value = call()
@@ -247,7 +269,11 @@ def _worker(spec: dict) -> None:
                 profiler.last_session.save(spec["profile_path"])
         result["peak_mb"] = _memory_mb()["VmHWM"]
         result["growth_mb"] = result["peak_mb"] - result["baseline_mb"]
-        result["http"] = {"requests": http.requests, "received_bytes": http.received}
+        result["http"] = {
+            "requests": http.requests,
+            "received_bytes": http.received,
+            "calls": http.calls,
+        }
         result["output"] = describe(value)
         if timers:
             result["timers"] = {

@@ -32,9 +32,9 @@ from .base import (
     Frame,
     Problem,
     convert_each,
-    copy_label,
     derived_label_id,
     describe_result,
+    label_to_edit,
     make_result,
     split_region_id,
 )
@@ -196,11 +196,8 @@ def load_tracks(
             if same and original.label == name and not changed:
                 frames[number] = original
                 continue
-            label = (
-                copy_label(original)
-                if original is not None
-                else fol.Detection(id=derived_label_id(frame, field.name, result["id"], number))
-            )
+            label_id = derived_label_id(frame, field.name, result["id"], number)
+            label = label_to_edit(original, fol.Detection, label_id, originals)
             label.label, label.index = name, index
             if not same:
                 geometry = dict(zip(_GEOMETRY, box))

@@ -19,7 +19,12 @@ import os
 
 import fiftyone.core.labels as fol
 import pytest
-from fiftyone_labelstudio.backend.stored_labels import as_label, same_label
+from fiftyone_labelstudio.backend.stored_labels import (
+    StoredLabel,
+    StoredLabelIndex,
+    as_label,
+    same_label,
+)
 from fiftyone_labelstudio.conversions import VIDEO_TAG, Frame, field_schemas, load_sample
 from labels_equal import assert_values_equal
 from test_editor_fixtures import stored_label
@@ -65,7 +70,8 @@ class Loaded:
     ``{frame: [Detection]}`` (tracks) or ``[TemporalDetection]`` (segments),
     ``raw`` the core's own ``{frame: {id: label}}`` / ``{id: label}``. With
     ``stored``, the originals are given as the plugin's load reads them from
-    the database (:class:`StoredLabel`)."""
+    the database (:class:`StoredLabelIndex`), and drawn labels are made as
+    stored documents."""
 
     def __init__(self, name: str, results: list[dict] | None = None, stored: bool = False):
         self.fixture = fixture = read(name)
@@ -91,6 +97,8 @@ class Loaded:
         else:
             originals = {label.id: label for label in map(make, raw)}
             self.before = list(originals.values())
+        if stored:
+            originals = StoredLabelIndex(originals)
         self.originals = originals
         self.results = fixture["result"] if results is None else results
         self.sample = load_sample(
@@ -162,6 +170,8 @@ def test_originals_read_from_the_database_load_as_the_same_labels(name):
         for label_id, label in labels.items():
             assert same_label(label, wanted[label_id]), (n, label_id)
             assert_values_equal(as_label(label), wanted[label_id], f"{n}: {label_id}")
+            if loaded.field.is_frame_field and label_id not in loaded.originals.get(n, {}):
+                assert isinstance(label, StoredLabel), (n, label_id)  # drawn: a stored document
 
 
 # -- VideoRectangle tracks -------------------------------------------------------------
