@@ -196,7 +196,11 @@ def load_tracks(
             if same and original.label == name and not changed:
                 frames[number] = original
                 continue
-            label_id = derived_label_id(frame, field.name, result["id"], number)
+            label_id = (  # a drawn frame's id is derived (hashed): only for new labels
+                original.id
+                if original is not None
+                else derived_label_id(frame, field.name, result["id"], number)
+            )
             label = label_to_edit(original, fol.Detection, label_id, originals)
             label.label, label.index = name, index
             if not same:
