@@ -19,16 +19,16 @@ _SECONDS_PER_TASK = 0.005
 _PENDING = ("created", "in_progress")
 _FIRST_POLL, _MAX_POLL = 0.2, 5.0
 
-SYNCHRONOUS_MAX_TASKS = 500
+SYNCHRONOUS_MAX_TASKS = 1000
 """Up to this many tasks a project is read with Label Studio's synchronous
 export (one ``GET``); above, with a snapshot export (``POST``, download,
-``DELETE``). Of the floor's reads in ``bench/results`` (2026-11-30 and
-12-01), the synchronous one was faster for 10 of 12 projects of 50 tasks
-(3.61 s against 4.36 s in all) and for all 4 video projects (50 videos of
-900 frames: 6.5 to 10.3 s against 24.0 to 27.2 s), faster in 14 of 25 reads
-of 1,000 tasks (87.1 s against 87.2 s: as fast), and in 4 of 19 of 10,000
-(659 s against 614 s: slower). Label Studio also advises snapshots for large
-projects."""
+``DELETE``). Of the floor's reads of the same project in ``bench/results``
+(2026-11-30 to 12-01), the synchronous one was faster for 12 of 14 reads of
+50 tasks (3.6 s against 5.0 s in all), all 10 of 50 videos of 900 frames
+(81 s against 264 s), and 51 of 81 reads of 1,000 tasks (254.5 s against
+266.8 s); slower for the one of 2,000 (8.3 s against 7.8 s) and 16 of 22
+of 10,000 (736 s against 688 s). Label Studio also advises snapshots for
+large projects."""
 
 
 class ProjectExport:

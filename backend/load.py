@@ -93,7 +93,7 @@ def load_annotations(
         ``unexpected`` and ``problems`` regions; ``changed`` tasks read;
         ``incremental``; with ``"all"``, ``annotator_fields`` and ``agreement``;
         with ``unexpected="return"``, ``unexpected_labels`` ``{field: {type:
-        {sample id: labels}}}``
+        {sample id: labels}}}``, keyed like FiftyOne's by the destination field
 
     Raises:
         ValueError: bad ``dest_field``, ``unexpected`` or ``annotation_choice``,

@@ -131,6 +131,8 @@ def plan_load(
             _merge_into(plan, report, target.dest_schema, sample_id, load, loaded, id_map)
 
     by_name = {t.source.name: t.source for t in targets_}
+    # FiftyOne returns a field's unexpected labels under its destination
+    dest_of = {t.source.name: t.dest for t in targets_ if t.annotator is None}
     for sample_id, load in loads.samples.items():
         for stray in load.loaded.unexpected if load.loaded else ():
             if stray.from_name not in by_name or stray.anno_type is None or stray.labels is None:
@@ -145,7 +147,9 @@ def plan_load(
                 dest = FieldSchema(stray.anno_type, stray.anno_type)
                 _merge_into(plan, report, dest, sample_id, load, stray.labels, id_map)
             elif unexpected == "return":
-                returned = plan.returned.setdefault(stray.from_name, {})
+                returned = plan.returned.setdefault(
+                    dest_of.get(stray.from_name, stray.from_name), {}
+                )
                 returned.setdefault(stray.anno_type, {})[sample_id] = stray.labels
     return plan
 

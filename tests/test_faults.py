@@ -384,6 +384,18 @@ def test_a_control_changed_to_another_type_gives_unexpected_labels(label_studio,
     unexpected = dataset.load_annotations("retyped", unexpected="return")
     assert list(unexpected["boxes"]) == ["polylines"]
     assert "polylines" not in dataset.get_field_schema()
+    # into a dest_field, both loads return them under the destination field
+    fiftyone_returned = dataset.load_annotations(
+        "retyped", dest_field="reviewed_by_fiftyone", unexpected="return"
+    )
+    assert list(fiftyone_returned) == ["reviewed_by_fiftyone"]
+    outcome = load_annotations(
+        dataset, "retyped", dest_field="reviewed", unexpected="return", full=True,
+        url=label_studio.url, api_key=label_studio.pat,
+    )  # fmt: skip
+    assert list(outcome["unexpected_labels"]) == ["reviewed"]
+    assert list(outcome["unexpected_labels"]["reviewed"]) == ["polylines"]
+    assert "polylines" not in dataset.get_field_schema()
 
 
 MALFORMED = {
