@@ -188,11 +188,13 @@ class Connection:
         decoded JSON body, or None when there is none. A POST is taken to
         create something (see :class:`RetryTransport`) unless ``idempotent``."""
 
+        extra_headers = kwargs.pop("headers", {})
+
         def send():
             response = self._http.request(
                 method,
                 self._api(path),
-                headers=self._headers(),
+                headers={**self._headers(), **extra_headers},
                 timeout=timeout or self.timeout,
                 extensions={"idempotent": idempotent},
                 **kwargs,

@@ -68,7 +68,7 @@ def request_annotations(api, samples, config, scalar_types, run_id: str) -> dict
     read = partial(_read_chunk, samples, _existing(config, fields))
     new_project = config.project_id is None and config.project_name is None
     # a new project's first samples are read while the server makes it
-    ahead = Prefetch(read, sample_ids[:_CHUNK] if new_project else [], _CHUNK)
+    ahead = Prefetch(read, sample_ids[:_CHUNK] if new_project else [], tasks.FIRST_IMPORT_TASKS)
     try:
         return _request(
             api, samples, config, fields, sample_ids, filepaths, plan, ahead.read, run_id
@@ -231,9 +231,17 @@ def _roll_back(connection, project_id: int, title: str, run_id: str, error) -> N
         )
 
 
-def _chunks(items):
-    for start in range(0, len(items), _CHUNK):
-        yield items[start : start + _CHUNK]
+def _chunks(items, first: int = _CHUNK):
+    """``items`` in chunks of ``_CHUNK``, the first of ``first``.
+
+    Example:
+        >>> [len(chunk) for chunk in _chunks(list(range(2500)), first=200)]
+        [200, 1000, 1000, 300]
+    """
+    start, size = 0, first
+    while start < len(items):
+        yield items[start : start + size]
+        start, size = start + size, _CHUNK
 
 
 def _existing(config, fields: list[FieldSchema]) -> list[FieldSchema]:
@@ -251,8 +259,8 @@ def _read_chunk(samples, existing: list[FieldSchema], sample_ids: list[str]) -> 
 def _sample_tasks(read: Callable[[list], dict], sample_ids, urls, existing, id_map):
     """Each sample as its task needs it, read a chunk at a time."""
     url_of = dict(zip(sample_ids, urls))
-    for start in range(0, len(sample_ids), _CHUNK):
-        chunk = sample_ids[start : start + _CHUNK]
+    # the first chunk makes the first (smaller) import batch
+    for chunk in _chunks(sample_ids, first=tasks.FIRST_IMPORT_TASKS):
         for sample_id, sample in read(chunk).items():
             for f in existing:
                 id_map.setdefault(f.name, {})[sample_id] = label_ids(sample, f)

@@ -10,6 +10,7 @@ every response's counts are checked.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Sequence
 
@@ -25,6 +26,9 @@ FPS = "fps"
 MODEL_VERSION = "fiftyone"
 EXISTING_LABELS = ("predictions", "annotations")
 TASKS_PER_IMPORT = 1000
+FIRST_IMPORT_TASKS = 200
+"""The first batch is smaller, so that Label Studio begins importing sooner
+and the next batch is read, converted and encoded while it does."""
 BYTES_PER_IMPORT = 50 * 1024**2
 _TASKS_PAGE = 1000
 
@@ -81,16 +85,29 @@ def import_tasks(
     ``on_batch(n)`` is told how many tasks are in so far.
     """
     created: list[int] = []
-    for batch in read_ahead(_batches(tasks)):
-        created += _import_batch(connection, project_id, batch)
+    encoded = ((batch, json_body(batch)) for batch in _batches(tasks))
+    for batch, body in read_ahead(encoded):
+        created += _import_batch(connection, project_id, batch, body)
         on_batch(len(created))
     return created
 
 
+def json_body(value: Any) -> bytes:
+    """``value`` as httpx's ``json=`` sends it (UTF-8, compact, no NaN),
+    made where the caller chooses (a batch's body is made in the read-ahead
+    thread, while Label Studio imports the last batch).
+
+    Example:
+        >>> json_body([{"data": {"image": "café.png"}}])
+        b'[{"data":{"image":"caf\\xc3\\xa9.png"}}]'
+    """
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+
+
 def _import_batch(
-    connection: Connection, project_id: int, batch: list[dict], attempts: int = 2
+    connection: Connection, project_id: int, batch: list[dict], body: bytes, attempts: int = 2
 ) -> list[int]:
-    """Imports one batch; returns the ids of its tasks."""
+    """Imports one batch (``body``: its JSON); returns the ids of its tasks."""
     expected = {
         "task_count": len(batch),
         "prediction_count": sum(len(task.get("predictions", [])) for task in batch),
@@ -103,7 +120,8 @@ def _import_batch(
             f"import {len(batch)} tasks",
             timeout=connection.timeout + 0.01 * len(batch),
             params={"return_task_ids": "true"},
-            json=batch,
+            content=body,
+            headers={"Content-Type": "application/json"},
         )
     except UnknownOutcome:
         if attempts <= 1:
@@ -118,7 +136,7 @@ def _import_batch(
             for i in held[task["data"][SAMPLE_ID]]
         ]
         if missing:
-            ids += _import_batch(connection, project_id, missing, attempts - 1)
+            ids += _import_batch(connection, project_id, missing, json_body(missing), attempts - 1)
         return ids
     got = {key: body.get(key) or 0 for key in expected}
     task_ids = body.get("task_ids") or []
@@ -129,7 +147,7 @@ def _import_batch(
     if task_ids:
         delete_tasks(connection, project_id, task_ids)
     if attempts > 1:
-        return _import_batch(connection, project_id, batch, attempts - 1)
+        return _import_batch(connection, project_id, batch, body, attempts - 1)
     raise LabelStudioError(
         f"Label Studio imported {got} where {expected} were sent, twice. Another client may be "
         "writing to the server at the same time; try again when it is idle."
@@ -179,12 +197,12 @@ def task_ids_by_sample(connection: Connection, project_id: int) -> dict[str, lis
 
 
 def _batches(tasks: Iterable[dict]) -> Iterator[list[dict]]:
-    batch, size = [], 0
+    batch, size, limit = [], 0, min(FIRST_IMPORT_TASKS, TASKS_PER_IMPORT)
     for task in tasks:
         task_size = _approximate_size(task)
-        if batch and (len(batch) == TASKS_PER_IMPORT or size + task_size > BYTES_PER_IMPORT):
+        if batch and (len(batch) == limit or size + task_size > BYTES_PER_IMPORT):
             yield batch
-            batch, size = [], 0
+            batch, size, limit = [], 0, TASKS_PER_IMPORT
         batch.append(task)
         size += task_size
     if batch:
