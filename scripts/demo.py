@@ -8,7 +8,7 @@ FiftyOne App with the plugin, on 127.0.0.1; creates the dataset
 configs and plugins dir in ``.demo/``: nothing is written in your home);
 writes ``.demo/env.sh`` for Python use; prints the URLs and credentials; stops
 everything on Ctrl-C. Re-running reuses everything in ``.demo/`` (the dataset,
-Label Studio's projects, the login and the access token). ``--reset`` starts
+Label Studio's projects, the login and the API key). ``--reset`` starts
 from scratch.
 """
 
@@ -262,7 +262,7 @@ FiftyOne + Label Studio demo
   FiftyOne App    {app_url}
   Label Studio    {ls.url}
     login         {USERNAME}  /  {credentials["password"]}
-    access token  {credentials["pat"]}
+    API key       {credentials["pat"]}  (a personal access token)
   Dataset         "{DATASET}": {len(dataset)} samples; fields {", ".join(fields)}
 
 In the App: press ` (backtick), run "Label Studio: request annotations".
