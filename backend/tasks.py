@@ -114,7 +114,7 @@ def _import_batch(
         "annotation_count": sum(len(task.get("annotations", [])) for task in batch),
     }
     try:
-        body = connection.request(
+        answer = connection.request(
             "POST",
             f"api/projects/{project_id}/import",
             f"import {len(batch)} tasks",
@@ -138,8 +138,8 @@ def _import_batch(
         if missing:
             ids += _import_batch(connection, project_id, missing, json_body(missing), attempts - 1)
         return ids
-    got = {key: body.get(key) or 0 for key in expected}
-    task_ids = body.get("task_ids") or []
+    got = {key: answer.get(key) or 0 for key in expected}
+    task_ids = answer.get("task_ids") or []
     if got == expected:
         return task_ids
     # Label Studio retried the import after a database lock and kept only the

@@ -216,6 +216,24 @@ def test_a_create_done_but_answered_with_a_gateway_error_is_not_repeated(
     assert len(uploads) == 5
 
 
+def test_an_import_that_kept_only_bare_tasks_is_taken_out_and_sent_again(
+    label_studio, proxy, dataset, images
+):
+    # Label Studio on SQLite, retrying an import after a database lock, can
+    # keep the tasks without their predictions: its answer's counts say so
+    labeled_dataset(dataset, images, [(30, 20), (20, 30), (25, 25)])
+    imports = r"^POST /api/projects/\d+/import\?.*return_task_ids"
+    proxy.rewrite(lambda answer: {**answer, "prediction_count": 0}, times=1, path=imports)
+    results = annotate(dataset, "bare", proxy.url, label_studio.pat)
+    assert proxy.hits("POST", imports) == 2
+    annotator = Annotator(label_studio.url, label_studio.pat)
+    assert len(annotator.ls.tasks.list(project=results.project_id).items) == 3
+    tasks = annotator.tasks(results.project_id)
+    assert set(tasks) == set(dataset.values("id"))
+    assert all(annotator.predicted(task) for task in tasks.values())
+    assert sorted(results.created_tasks) == sorted(task["id"] for task in tasks.values())
+
+
 # -- locks ------------------------------------------------------------------------------
 
 
