@@ -275,6 +275,8 @@ def test_250_uploaded_images_go_in_batches_of_at_most_100(label_studio, dataset,
     schema = {"ground_truth": {"type": "classification", "classes": ["a", "b"]}}
     results = annotate(dataset, "many", label_studio, label_schema=schema, media="upload")
     assert results.media_mode == "upload"
+    # the tasks go in two imports (a first batch of 200, then 50): each once
+    assert len(set(results.created_tasks)) == len(results.created_tasks) == 250
     tasks = Annotator(label_studio.url, label_studio.pat).tasks(results.project_id)
     assert set(tasks) == set(dataset.values("id"))
     urls = {task["data"]["image"] for task in tasks.values()}
