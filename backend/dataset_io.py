@@ -56,7 +56,8 @@ _TEMPORAL = {
 class SampleValues:
     """One sample as a load reads it: its media's size and field values
     (raw); for a video, its frame count, frame rate and ``{frame number:
-    frame id}`` too."""
+    frame id}`` too. ``originals``: its labels as the conversion core takes
+    them, once indexed (see ``loading.index_labels``)."""
 
     width: int | None
     height: int | None
@@ -64,6 +65,7 @@ class SampleValues:
     frames_count: int = 0
     fps: float = 0.0
     frame_ids: dict[int, str] = dataclass_field(default_factory=dict)
+    originals: dict[str, Any] | None = dataclass_field(default=None, repr=False, compare=False)
 
     def frame(self, sample_id: str) -> Frame:
         """The :class:`conversions.Frame` of the sample's task."""

@@ -38,6 +38,7 @@ from .loading import (
     SampleLoad,
     TaskLoads,
     cycle_collection_paused,
+    index_labels,
     load_tasks,
     tally,
 )
@@ -253,7 +254,10 @@ def read_run(
 
     def read(ids):
         ensure_metadata(dataset, ids)
-        return read_samples(dataset, ids, [*fields, *extra_fields])
+        samples = read_samples(dataset, ids, [*fields, *extra_fields])
+        for sample_id, sample in samples.items():
+            index_labels(sample_id, sample, fields)  # ahead, while Label Studio exports
+        return samples
 
     ahead = Prefetch(read, ahead_ids, _CHUNK)
     try:

@@ -18,8 +18,9 @@ from dataclasses import field as dataclass_field
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
-from ..conversions import FieldSchema, LoadedSample, labels_of, load_sample
+from ..conversions import FieldSchema, LoadedSample, family_of, labels_of, load_sample
 from ..conversions.attributes import ANNOTATED_AT, ANNOTATOR
+from ..conversions.base import sent_results
 from .dataset_io import SampleValues, settle_mask_file
 from .stored_labels import StoredLabelIndex, same_label
 from .tasks import SAMPLE_ID
@@ -266,11 +267,7 @@ def _convert(task, annotation, load: SampleLoad, fields, report, annotators) -> 
     current = load.current or SampleValues(None, None, {})
     sample_id = str(task["data"][SAMPLE_ID])
     frame = current.frame(sample_id)
-    originals = {
-        f.name: label_index(current.values.get(f.name), f)
-        for f in fields
-        if f.label_type != "scalar"
-    }
+    originals = index_labels(sample_id, current, fields)
     loaded = load_sample(annotation["result"], fields, frame, originals)
     who, when = annotator_of(annotation, annotators), _when(annotation)
     for f in fields:
@@ -301,6 +298,27 @@ def _convert(task, annotation, load: SampleLoad, fields, report, annotators) -> 
     report.problems += len(loaded.problems)
     report.unexpected += sum(len(stray.results) for stray in loaded.unexpected)
     return loaded
+
+
+def index_labels(sample_id: str, sample: SampleValues, fields: Sequence[FieldSchema]) -> dict:
+    """``{field: label index}`` of a sample's labels, the originals its
+    regions load against (:func:`label_index`), made once and kept with the
+    sample; each label's sent results are made too where its field's family
+    compares them (``Family.compares_sent``). A load does this for the
+    samples it reads ahead, while Label Studio exports: about a fifth of
+    converting a task of ten boxes."""
+    if sample.originals is None:
+        frame = sample.frame(sample_id)
+        sample.originals = {}
+        for f in fields:
+            if f.label_type == "scalar":
+                continue
+            index = sample.originals[f.name] = label_index(sample.values.get(f.name), f)
+            family = family_of(f)
+            if family.compares_sent and not f.is_frame_field:
+                for label in index.values():
+                    sent_results(label, family.export, f, frame, index)
+    return sample.originals
 
 
 def label_index(value: Any, field: FieldSchema) -> dict:

@@ -145,9 +145,14 @@ class StoredLabelIndex(dict):
     originals, ``{label id: StoredLabel}`` (of a frame-level field, ``{frame
     number: {label id: StoredLabel}}``); the labels the core makes for
     regions drawn in Label Studio are stored documents too (see
-    ``conversions.base.label_to_edit``)."""
+    ``conversions.base.label_to_edit``), and the results each label was sent
+    as are made once, kept in ``sent`` (see ``conversions.base.sent_results``)."""
 
     new_label = staticmethod(StoredLabel.new)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sent: dict = {}
 
 
 def copy_document(value: Any) -> Any:

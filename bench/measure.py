@@ -130,12 +130,15 @@ def _reset_peak() -> None:
 
 
 class _Timer:
-    """The wall time and count of a function's outermost calls."""
+    """The wall time and count of a function's outermost calls, and when the
+    first began and the last ended (``time.perf_counter``): a timeline."""
 
     def __init__(self, function):
         self.function = function
         self.seconds = 0.0
         self.calls = 0
+        self.began: float | None = None
+        self.ended: float | None = None
         self._depth = 0
 
     def wrapper(self):
@@ -150,8 +153,10 @@ class _Timer:
             finally:
                 self._depth -= 1
                 if self._depth == 0:  # nested calls are inside the outer one's time
-                    self.seconds += time.perf_counter() - start
+                    self.ended = time.perf_counter()
+                    self.seconds += self.ended - start
                     self.calls += 1
+                    self.began = start if self.began is None else self.began
 
         return timed
 
@@ -277,7 +282,11 @@ def _worker(spec: dict) -> None:
         result["output"] = describe(value)
         if timers:
             result["timers"] = {
-                name: {"seconds": timer.seconds, "calls": timer.calls}
+                name: {
+                    "seconds": timer.seconds,
+                    "calls": timer.calls,
+                    "span": [timer.began - start, timer.ended - start] if timer.calls else None,
+                }
                 for name, timer in timers.items()
             }
     except Exception as error:  # a failure is a result

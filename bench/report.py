@@ -397,11 +397,19 @@ SPLIT_TIMERS = {
 }
 HOT_SPOT_TIMERS = (
     # request
+    _PLUGIN + "backend.label_fields:existing_attributes",
+    _PLUGIN + "backend.annotation_backend:LabelStudioAnnotationAPI.__init__",
     _PLUGIN + "backend.request:request_annotations",
+    _PLUGIN + "backend.media:plan_media",
+    _PLUGIN + "backend.orphans:delete_pending",
+    _PLUGIN + "backend.projects:find_target",
+    _PLUGIN + "backend.projects:unique_title",
+    _PLUGIN + "backend.projects:create_project",
     _PLUGIN + "backend.media:media_urls",
     _PLUGIN + "backend.tasks:import_tasks",
     _PLUGIN + "backend.tasks:_import_batch",
     _PLUGIN + "backend.tasks:task_of",
+    _PLUGIN + "backend.tasks:json_body",
     # load
     _PLUGIN + "backend.load:load_run_results",
     _PLUGIN + "backend.load:read_run",
@@ -439,14 +447,21 @@ def timers_summary(run: dict) -> str:
         rest -= seconds
         lines.append(f"  {kind}: {seconds:.2f} s ({100 * seconds / total:.0f}%)")
     lines.append(f"  the rest: FiftyOne and plugin glue: {rest:.2f} s ({100 * rest / total:.0f}%)")
-    lines += ["", "functions (cumulative; they may nest):"]
+    lines += [
+        "",
+        "functions (cumulative; they may nest), from the first call's start to the last's end:",
+    ]
     for name in HOT_SPOT_TIMERS:
         timer = timers.get(name)
         shown = name.replace(_PLUGIN, "plugin:")
         if timer is None:
             lines.append(f"  {shown}: not found")
         elif timer["calls"]:
-            lines.append(f"  {shown}: {timer['seconds']:.2f} s in {timer['calls']:,} calls")
+            began, ended = timer.get("span") or (0.0, 0.0)
+            lines.append(
+                f"  {shown}: {timer['seconds']:.2f} s in {timer['calls']:,} calls, "
+                f"{began:.2f} to {ended:.2f} s"
+            )
     return "\n".join(lines)
 
 

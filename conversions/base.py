@@ -253,11 +253,17 @@ def one_label(value: dict, key: str) -> str:
 
 
 def is_as_sent(
-    results: Sequence[dict], original: Any, export: "Export", field: FieldSchema, frame: Frame
+    results: Sequence[dict],
+    original: Any,
+    export: "Export",
+    field: FieldSchema,
+    frame: Frame,
+    originals: Mapping[str, Any] = {},
 ) -> bool:
     """Whether results are exactly what exporting ``original`` gives (same
     regions, values and scores): the label came back untouched, and is loaded
-    as the very object it was, bit for bit.
+    as the very object it was, bit for bit. ``originals``: see
+    :func:`sent_results`.
 
     Example:
         >>> import fiftyone.core.labels as fol
@@ -267,7 +273,33 @@ def is_as_sent(
         >>> is_as_sent(export_detections([box], f, frame)[0], box, export_detections, f, frame)
         True
     """
-    return matches_sent(results, export([original], field, frame)[0], original, field)
+    sent = sent_results(original, export, field, frame, originals)
+    return matches_sent(results, sent, original, field)
+
+
+def sent_results(
+    original: Any, export: "Export", field: FieldSchema, frame: Frame, originals: Mapping = {}
+) -> list[dict]:
+    """The results ``original`` was sent as, ``export([original], field,
+    frame)[0]``; made once per label where ``originals`` keep them (in a
+    ``sent`` dict, as a load's label index does: it makes them while Label
+    Studio exports, see :data:`Family.compares_sent`).
+
+    Example:
+        >>> import fiftyone.core.labels as fol
+        >>> from conversions.detection import export_detections
+        >>> box = fol.Detection(label="cat", bounding_box=[0.1, 0.2, 0.3, 0.4])
+        >>> f, frame = FieldSchema("gt", "detections"), Frame(10, 10, "s")
+        >>> [r["value"]["x"] for r in sent_results(box, export_detections, f, frame)]
+        [10.0]
+    """
+    made = getattr(originals, "sent", None)
+    if made is None:
+        return export([original], field, frame)[0]
+    key = (export, original.id)  # a label sent by another export is another entry
+    if key not in made:
+        made[key] = export([original], field, frame)[0]
+    return made[key]
 
 
 def matches_sent(
@@ -306,7 +338,7 @@ def untouched_parts(
     untouched, rest = {}, []
     for label_id, group in groups.items():
         original = originals.get(label_id) if label_id is not None else None
-        if original is not None and is_as_sent(group, original, export, field, frame):
+        if original is not None and is_as_sent(group, original, export, field, frame, originals):
             untouched[label_id] = original
         else:
             rest.extend(group)
@@ -487,6 +519,9 @@ class Family:
             or None when the control lists no classes
         classes: the classes a field offers annotators
         tag_attributes: extra attributes of the control tag for a field
+        compares_sent: whether ``load`` compares each original with the
+            results it was sent as (:func:`sent_results`), which a load can
+            then make ahead
     """
 
     control: str
@@ -497,3 +532,4 @@ class Family:
     choice_tag: str | None = "Label"
     classes: Callable[[FieldSchema], tuple[str, ...]] = lambda field: field.classes
     tag_attributes: Callable[[FieldSchema], dict] = lambda field: {}
+    compares_sent: bool = False

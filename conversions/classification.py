@@ -59,7 +59,7 @@ def load_classifications(
         region_id = str(result["id"])
         original = originals.get(region_id)
         if original is not None and is_as_sent(
-            [result], original, export_classifications, field, frame
+            [result], original, export_classifications, field, frame, originals
         ):
             return [original]
         return [
@@ -106,6 +106,7 @@ CLASSIFICATION = Family(
     anno_type="classifications",
     export=export_classifications,
     load=load_classifications,
+    compares_sent=True,
     choice_tag="Choice",
     tag_attributes=lambda field: {"choice": "single-radio", "showInline": "true"},
 )
@@ -116,6 +117,7 @@ CLASSIFICATIONS = Family(
     anno_type="classifications",
     export=export_classifications,
     load=load_classifications,
+    compares_sent=True,
     choice_tag="Choice",
     tag_attributes=lambda field: {"choice": "multiple", "showInline": "true"},
 )

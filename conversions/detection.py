@@ -18,7 +18,6 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 import fiftyone.core.labels as fol
-import numpy as np
 
 from .attributes import apply_attributes
 from .base import (
@@ -35,12 +34,12 @@ from .base import (
     matches_sent,
     one_label,
     result_size,
+    sent_results,
 )
 from .geometry import (
     RegionError,
     axis_aligned_box,
     check_inside,
-    clip_percent,
     label_studio_rectangle,
     normalized_rectangle,
     number,
@@ -87,12 +86,12 @@ def load_detections(
         label_id = label_id_of(str(result["id"]), frame, field.name)
         original = originals.get(label_id)
         value = result["value"]
-        sent_results, sent = None, None
+        sent_as, sent = None, None
         if original is not None:
-            sent_results, _ = export_detections([original], field, frame)
-            sent = tuple(map(sent_results[0]["value"].get, _GEOMETRY))
+            sent_as = sent_results(original, export_detections, field, frame, originals)
+            sent = tuple(map(sent_as[0]["value"].get, _GEOMETRY))
         same_geometry = sent is not None and _same_geometry(value, sent)
-        if same_geometry and matches_sent([result], sent_results, original, field):
+        if same_geometry and matches_sent([result], sent_as, original, field):
             return original
         label = label_to_edit(original, fol.Detection, label_id, originals)
         label.label = one_label(value, "rectanglelabels")
@@ -133,9 +132,8 @@ def set_geometry(label: fol.Detection, value: dict, size: tuple[int, int], sent=
             check_inside(edge, name)
         box = axis_aligned_box((x, y), (x + width, y + height))
         if sent is not None and sent[4] == 0:
-            edges = np.array([x, y, x + width, y + height])
-            inside = clip_percent(edges) == edges
-            unclipped = (inside[0], inside[1], inside[0] & inside[2], inside[1] & inside[3])
+            inside = [0.0 <= edge <= 100.0 for edge in (x, y, x + width, y + height)]
+            unclipped = (inside[0], inside[1], inside[0] and inside[2], inside[1] and inside[3])
             for i, (drawn, before) in enumerate(zip((x, y, width, height), sent)):
                 if drawn == before and unclipped[i]:
                     box[i] = label.bounding_box[i]
@@ -155,4 +153,5 @@ DETECTIONS = Family(
     anno_type="detections",
     export=export_detections,
     load=load_detections,
+    compares_sent=True,
 )

@@ -120,4 +120,5 @@ KEYPOINTS = Family(
     anno_type="keypoints",
     export=export_keypoints,
     load=load_keypoints,
+    compares_sent=True,
 )

@@ -179,6 +179,7 @@ POLYGONS = Family(
     anno_type="polylines",
     export=export_polygons,
     load=load_polygons,
+    compares_sent=True,
 )
 
 POLYLINES = Family(
@@ -187,6 +188,7 @@ POLYLINES = Family(
     anno_type="polylines",
     export=export_polylines,
     load=load_polylines,
+    compares_sent=True,
     # without it, the editor saves an accepted closed line as open
     tag_attributes=lambda field: {"closable": "true"},
 )

@@ -19,14 +19,18 @@ import re
 import fiftyone.core.labels as fol
 import numpy as np
 import pytest
+from fiftyone_labelstudio.backend.dataset_io import SampleValues, label_class
+from fiftyone_labelstudio.backend.loading import index_labels
 from fiftyone_labelstudio.backend.stored_labels import (
     StoredLabel,
     StoredLabelIndex,
     as_label,
     same_label,
+    stored_value,
 )
 from fiftyone_labelstudio.conversions import (
     Frame,
+    family_of,
     field_schemas,
     load_sample,
 )
@@ -65,9 +69,11 @@ class Loaded:
     scalar) of its field, ``originals`` ``{id: label}``, ``by_id`` its results.
     With ``stored``, the originals are given as the plugin's load reads them
     from the database (:class:`StoredLabelIndex`), and drawn labels are made
-    as stored documents."""
+    as stored documents; with ``ahead`` too, indexed as a load indexes the
+    samples it reads ahead, their sent results made before the task is
+    converted (``index_labels``)."""
 
-    def __init__(self, name: str, stored: bool = False):
+    def __init__(self, name: str, stored: bool = False, ahead: bool = False):
         self.fixture = fixture = read(name)
         self.fields = field_schemas(fixture["fields"], fixture.get("scalar_types"))
         [self.field] = self.fields
@@ -80,6 +86,8 @@ class Loaded:
                 self.originals = StoredLabelIndex(
                     (i, stored_label(label)) for i, label in self.originals.items()
                 )
+            if ahead:
+                self.originals = indexed_ahead(fixture, self.fields, self.originals.values())
             originals = {self.field.name: self.originals}
         self.frame = Frame(
             fixture["image"]["width"], fixture["image"]["height"], fixture["sample_id"]
@@ -96,6 +104,24 @@ class Loaded:
 
     def new_labels(self) -> list:
         return [label for label_id, label in self.labels.items() if label_id not in self.originals]
+
+
+def indexed_ahead(fixture: dict, fields, labels) -> StoredLabelIndex:
+    """The originals as a load indexes a sample it read ahead from the
+    database (``read_samples``, then ``index_labels``)."""
+    [field] = fields
+    document_type = label_class(field.label_type)
+    labels = [as_label(label) for label in labels]
+    if issubclass(document_type, fol._HasLabelList):
+        value = document_type(**{document_type._LABEL_LIST_FIELD: labels})
+    else:
+        value = labels[0] if labels else None
+    raw = value.to_mongo().to_dict() if value is not None else None
+    image = fixture["image"]
+    sample = SampleValues(
+        image["width"], image["height"], {field.name: stored_value(raw, document_type)}
+    )
+    return index_labels(fixture["sample_id"], sample, fields)[field.name]
 
 
 def stored_label(label) -> StoredLabel:
@@ -154,21 +180,29 @@ def test_every_fixture_is_complete_and_loads_without_problems(name):
 LABEL_FIXTURES = [n for n in FIXTURES if n.split("/")[0] not in ("skip", "textarea", "number")]
 
 
+@pytest.mark.parametrize("ahead", [False, True], ids=["read", "read-ahead"])
 @pytest.mark.parametrize("name", LABEL_FIXTURES)
-def test_originals_read_from_the_database_load_as_the_same_labels(name):
+def test_originals_read_from_the_database_load_as_the_same_labels(name, ahead):
     """The plugin's load reads the originals raw and edits copies of their
     stored documents (``StoredLabel.copy``) and makes drawn labels as stored
     documents (``StoredLabel.new``), never building FiftyOne labels: what it
     writes is what FiftyOne stores for the labels the core makes from
-    FiftyOne labels, and FiftyOne reads it back as those labels."""
-    expected, loaded = Loaded(name), Loaded(name, stored=True)
+    FiftyOne labels, and FiftyOne reads it back as those labels. Read ahead,
+    with what each label was sent as made before its task is converted, an
+    accepted label is still the very original."""
+    expected, loaded = Loaded(name), Loaded(name, stored=True, ahead=ahead)
     assert list(loaded.labels) == list(expected.labels)
     for label_id, label in loaded.labels.items():
         assert same_label(label, expected.labels[label_id]), label_id
         assert_values_equal(as_label(label), expected.labels[label_id], label_id)
+        untouched = expected.labels[label_id] is expected.originals.get(label_id)
+        assert (label is loaded.originals.get(label_id)) == untouched, label_id
     for label_id, original in loaded.originals.items():  # edits are made on copies
         assert same_label(original, expected.originals[label_id])
     assert all(isinstance(label, StoredLabel) for label in loaded.new_labels())
+    if ahead:  # made before the task was converted, for every label its family compares
+        compares = family_of(loaded.field).compares_sent
+        assert len(loaded.originals.sent) == (len(loaded.originals) if compares else 0)
 
 
 def check_untouched(name: str):
