@@ -30,7 +30,8 @@ SIZE, BOXES = 1000, 10
 
 def _isolate(workdir: str) -> None:
     """This checkout importable as ``fiftyone_labelstudio``; FiftyOne's
-    configs in ``workdir`` (nothing it reads or writes lies outside)."""
+    configs, and matplotlib's, in ``workdir`` (nothing they read or write
+    lies outside)."""
     site = os.path.join(workdir, "site")
     os.makedirs(site)
     os.symlink(ROOT, os.path.join(site, "fiftyone_labelstudio"))
@@ -39,6 +40,7 @@ def _isolate(workdir: str) -> None:
         os.environ[f"FIFTYONE_{name}"] = os.path.join(workdir, name.lower() + ".json")
     os.environ["FIFTYONE_DATABASE_DIR"] = os.path.join(workdir, "db")
     os.environ["FIFTYONE_DO_NOT_TRACK"] = "true"
+    os.environ["MPLCONFIGDIR"] = os.path.join(workdir, "matplotlib")  # imported by fiftyone
 
 
 def _tasks(edit: str, rng: random.Random):

@@ -285,6 +285,8 @@ def isolate_fiftyone(workdir: str, plugin_dir: str) -> Mongod:
         FIFTYONE_APP_CONFIG_PATH=os.path.join(workdir, "app_config.json"),
         FIFTYONE_ANNOTATION_CONFIG_PATH=os.path.join(workdir, "annotation_config.json"),
         FIFTYONE_PLUGINS_DIR=plugins,
+        # fiftyone imports matplotlib, which otherwise makes ~/.config/matplotlib
+        MPLCONFIGDIR=os.path.join(workdir, "matplotlib"),
         FIFTYONE_LABELSTUDIO_CONFIG_CLS="fiftyone_labelstudio.LabelStudioBackendConfig",
         PYTHONPATH=os.pathsep.join(p for p in (site, os.environ.get("PYTHONPATH")) if p),
     )

@@ -112,12 +112,13 @@ def test_mint_another_pat(label_studio):
         label_studio.pat = first
 
 
-def test_the_package_imports_in_a_fresh_process():
-    """Annotation runs re-import the plugin's classes by name in any process."""
+def test_the_package_imports_in_a_fresh_process(tmp_path):
+    """Annotation runs re-import the plugin's classes by name in any process;
+    with the session's settings, nothing lands in the user's home."""
     name = "fiftyone_labelstudio.conversions"
     result = subprocess.run(
         [VENV_PYTHON, "-c", f"import {name} as c; print(c.__file__)"],
-        env=dict(os.environ),
+        env={**os.environ, "HOME": str(tmp_path)},
         cwd="/",
         capture_output=True,
         text=True,
@@ -126,6 +127,7 @@ def test_the_package_imports_in_a_fresh_process():
     assert result.returncode == 0, result.stderr
     path = result.stdout.strip().splitlines()[-1]
     assert os.path.realpath(path).startswith(os.path.realpath(ROOT) + os.sep), path
+    assert list(tmp_path.iterdir()) == []  # e.g. no ~/.config/matplotlib
 
 
 def test_label_studio_runs_on_the_chosen_database(label_studio):
@@ -163,3 +165,22 @@ def test_the_setup_writes_nothing_in_the_users_home(tmp_path):
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert not (home / ".fiftyone").exists()
     assert list(home.rglob("annotation_config.json")) == []
+
+
+def test_the_conversion_benchmark_runs_and_writes_nothing_in_the_users_home(tmp_path):
+    """bench/convert.py (no server, no database) times its three workloads,
+    with FiftyOne's settings in a directory of its own."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("FIFTYONE_") and k != "MPLCONFIGDIR"  # the session's own
+    }
+    env["HOME"] = str(tmp_path)
+    done = subprocess.run(
+        [VENV_PYTHON, os.path.join(ROOT, "bench", "convert.py"), "--repeats", "1"],
+        env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = [line.split("|")[1].strip() for line in done.stdout.splitlines() if line[:2] == "| "]
+    assert rows == ["workload", "accept", "review", "mixed"], done.stdout
+    assert list(tmp_path.iterdir()) == []
