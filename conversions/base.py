@@ -384,6 +384,10 @@ def label_to_edit(original: Any, label_class: type, label_id: str, originals: Ma
     return make(label_class, label_id) if make is not None else label_class(id=label_id)
 
 
+MALFORMED = (RegionError, KeyError, TypeError, ValueError, IndexError)
+"""What converting a malformed region or label raises."""
+
+
 def convert_each(
     items: Iterable[Any],
     convert: Callable[[Any], Any],
@@ -398,7 +402,7 @@ def convert_each(
     for item in items:
         try:
             converted.append(convert(item))
-        except (RegionError, KeyError, TypeError, ValueError, IndexError) as error:
+        except MALFORMED as error:
             region_id, from_name = describe(item)
             reason = f"missing key {error}" if isinstance(error, KeyError) else str(error)
             problems.append(Problem(reason, region_id, from_name))

@@ -34,6 +34,7 @@ from fiftyone_labelstudio.conversions import (
     field_schemas,
     load_sample,
 )
+from fiftyone_labelstudio.conversions.detection import export_detections
 from fiftyone_labelstudio.conversions.rle import rle_to_mask
 from labels_equal import assert_values_equal
 
@@ -604,3 +605,29 @@ def test_loading_the_same_keypoint_again_keeps_the_value_set_on_one_point():
         {loaded.field.name: dict(loaded.labels)},
     )
     assert again.values["poses"][label_id]["visible"] is False
+
+
+def test_a_stored_label_no_export_takes_does_not_stop_reading_ahead():
+    """A box stored without ``bounding_box`` (added to the dataset after the
+    request, say) cannot be sent: indexing it ahead leaves it to the
+    conversion, which reports its region as a problem and keeps the label, as
+    it does without reading ahead."""
+    field = field_schemas({"gt": {"type": "detections", "classes": ["cat", "dog"]}})
+    frame = Frame(10, 10, "s1")
+    good = fol.Detection(label="cat", bounding_box=[0.1, 0.2, 0.3, 0.4])
+    bad = fol.Detection(label="dog")
+    results = export_detections([good], field[0], frame)[0]
+    results.append({**results[0], "id": bad.id})  # a region of the unsendable label
+    raw = fol.Detections(detections=[good, bad]).to_mongo().to_dict()
+
+    def load(ahead: bool):
+        sample = SampleValues(10, 10, {"gt": stored_value(raw, fol.Detections)})
+        if ahead:
+            originals = index_labels("s1", sample, field)
+        else:
+            originals = {"gt": StoredLabelIndex((d.id, d) for d in sample.values["gt"])}
+        return load_sample(results, field, frame, originals)
+
+    read, ahead = load(False), load(True)
+    assert list(ahead.values["gt"]) == list(read.values["gt"]) == [good.id, bad.id]
+    assert [p.region_id for p in ahead.problems] == [p.region_id for p in read.problems] == [bad.id]
