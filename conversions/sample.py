@@ -10,7 +10,7 @@ from typing import Any, Mapping, Sequence
 import fiftyone.core.labels as fol
 
 from .attributes import attribute_results
-from .base import FieldSchema, Frame, Problem, split_region_id
+from .base import MALFORMED, FieldSchema, Frame, Problem, split_region_id
 from .schema import family_of, family_of_result
 
 
@@ -85,13 +85,24 @@ def export_sample(
 
     Returns:
         ``(results, problems)``: problems name what could not be sent
+
+    Raises:
+        ValueError: naming the sample and field of a label no export takes
+            (a box stored without its ``bounding_box``, say)
     """
     results: list[dict] = []
     problems: list[Problem] = []
     for field in fields:
         labels = labels_of(values.get(field.name), field)
         family = family_of(field)
-        field_results, field_problems = family.export(labels, field, frame)
+        try:
+            field_results, field_problems = family.export(labels, field, frame)
+        except MALFORMED as error:
+            raise ValueError(
+                f"Sample {frame.key}: a label of '{field.name}' cannot be sent to Label Studio "
+                f"({type(error).__name__}: {error}); give it a complete geometry, or leave it "
+                "out of the view"
+            ) from error
         results.extend(field_results)
         problems.extend(field_problems)
         if field.attributes:

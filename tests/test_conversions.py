@@ -586,3 +586,13 @@ def test_a_label_field_named_like_the_image_tag_is_refused():
 def test_an_unsupported_type_names_the_field_and_the_supported_types():
     with pytest.raises(ValueError, match="'gt'.*not one of the supported types"):
         conv.field_schemas({"gt": {"type": "cuboids"}})
+
+
+def test_a_label_no_export_takes_is_an_error_naming_the_sample_and_field():
+    """A box stored without its ``bounding_box`` cannot be sent: the request
+    stops with the sample, the field and the fix, not Python's unpacking error."""
+    boxes = [f for f in FIELDS if f.label_type == "detections"][:1]
+    broken = fol.Detections(detections=[fol.Detection(label=boxes[0].classes[0])])
+    with pytest.raises(ValueError, match=f"Sample sample-a: a label of '{boxes[0].name}'") as error:
+        conv.export_sample({boxes[0].name: broken}, boxes, DATASET[0][0])
+    assert "complete geometry" in str(error.value)

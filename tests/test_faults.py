@@ -491,6 +491,22 @@ def test_bad_python_input_is_refused_before_anything_changes(
     assert_unchanged(dataset, before)
 
 
+def test_a_label_no_export_takes_fails_naming_the_sample_and_cleans_up(
+    label_studio, dataset, images
+):
+    """A box stored without its ``bounding_box`` stops the request with the
+    sample, the field and the fix; the project it made is deleted, no run kept."""
+    labeled_dataset(dataset, images, [(30, 20), (40, 30)])
+    sample = dataset.last()
+    name = next(n for n, info in SCHEMA.items() if info["type"] == "detections")
+    sample[name].detections.append(fol.Detection(label=sample[name].detections[0].label))
+    sample.save()
+    before = project_ids(label_studio)
+    with pytest.raises(ValueError, match=f"Sample {sample.id}: a label of '{name}' cannot be sent"):
+        annotate(dataset, "unsendable", label_studio.url, label_studio.pat)
+    assert dataset.list_annotation_runs() == [] and project_ids(label_studio) == before
+
+
 def test_a_used_key_is_refused_and_the_first_run_kept(label_studio, dataset, images):
     labeled_dataset(dataset, images, [(30, 20)])
     first = annotate(dataset, "twice", label_studio.url, label_studio.pat)
