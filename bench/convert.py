@@ -70,19 +70,15 @@ def _tasks(edit: str, rng: random.Random):
         )
         for result in results:
             result["origin"] = "prediction"
-        if edit == "review":
+        if edit in ("review", "mixed"):  # one box of ten moved: 10%
             results[0]["value"]["x"] += 1.5
+        if edit == "mixed" and n % 2:  # 5% deleted and 5% drawn: one box every other task
+            del results[-1]
         elif edit == "mixed":
-            for i, result in enumerate(results):
-                if i < BOXES // 10:
-                    result["value"]["x"] += 1.5
             drawn = copy.deepcopy(results[-1])
             drawn.update(id=f"drawn{n:05d}", origin="manual")
             drawn["value"]["y"] += 3.0
-            if n % 2:  # 5% deleted and 5% drawn: one box every other task
-                del results[-1]
-            else:
-                results.append(drawn)
+            results.append(drawn)
         raw = stored_value(boxes.to_mongo().to_dict(), fol.Detections)
         tasks.append((sample_id, raw, results))
     return field, tasks

@@ -198,7 +198,7 @@ def axis_aligned_box(low: Sequence[float], high: Sequence[float]) -> list[float]
     x0, y0, x1, y1 = (min(max(float(v), 0.0), 100.0) for v in (*low, *high))
     if x1 <= x0 or y1 <= y0:
         raise RegionError("the rectangle has no area inside the image")
-    return [float(x0) / 100, float(y0) / 100, float(x1 - x0) / 100, float(y1 - y0) / 100]
+    return [x0 / 100, y0 / 100, (x1 - x0) / 100, (y1 - y0) / 100]
 
 
 def label_studio_rectangle(

@@ -294,6 +294,25 @@ def test_a_token_revoked_before_a_load_changes_nothing(label_studio, dataset, im
     assert run_lock.holder(dataset, "later_wrong") is None
 
 
+def test_a_label_no_export_takes_added_after_the_request_is_left_by_the_load(
+    label_studio, dataset, images
+):
+    """A box stored without its ``bounding_box``, added after the request,
+    is read ahead with the rest: the load neither fails nor touches it."""
+    labeled_dataset(dataset, images, [(30, 20)])
+    results = annotate(dataset, "added_later", label_studio.url, label_studio.pat)
+    sample = dataset.first()
+    sample["boxes"].detections.append(fol.Detection(label="dog"))
+    sample.save()
+    before = snapshot(dataset)
+    annotate_all(label_studio, results.project_id)
+    report = load_annotations(
+        dataset, "added_later", url=label_studio.url, api_key=label_studio.pat
+    )
+    assert (report["loaded"], report["problems"], report["deleted"]) == (1, 0, 0)
+    assert_unchanged(dataset, before)
+
+
 # -- Label Studio changed behind our back ------------------------------------------
 
 
