@@ -67,8 +67,10 @@ def request_annotations(api, samples, config, scalar_types, run_id: str) -> dict
     plan = plan_media(filepaths, config.media, local_files, encodings)
     read = partial(_read_chunk, samples, _existing(config, fields))
     new_project = config.project_id is None and config.project_name is None
-    # a new project's first samples are read while the server makes it
-    ahead = Prefetch(read, sample_ids[:_CHUNK] if new_project else [], tasks.FIRST_IMPORT_TASKS)
+    # a new project's first batch is read while the server makes it; no more,
+    # so that the calls before the import do not wait on the interpreter lock
+    first = tasks.FIRST_IMPORT_TASKS
+    ahead = Prefetch(read, sample_ids[:first] if new_project else [], first)
     try:
         return _request(
             api, samples, config, fields, sample_ids, filepaths, plan, ahead.read, run_id

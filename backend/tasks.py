@@ -200,11 +200,14 @@ def _batches(tasks: Iterable[dict]) -> Iterator[list[dict]]:
     batch, size, limit = [], 0, min(FIRST_IMPORT_TASKS, TASKS_PER_IMPORT)
     for task in tasks:
         task_size = _approximate_size(task)
-        if batch and (len(batch) == limit or size + task_size > BYTES_PER_IMPORT):
+        if batch and size + task_size > BYTES_PER_IMPORT:
             yield batch
             batch, size, limit = [], 0, TASKS_PER_IMPORT
         batch.append(task)
         size += task_size
+        if len(batch) == limit:  # now, not once the next task is made
+            yield batch
+            batch, size, limit = [], 0, TASKS_PER_IMPORT
     if batch:
         yield batch
 

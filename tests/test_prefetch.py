@@ -1,12 +1,13 @@
 """The load's read-ahead of samples and the request's of task batches: same
-answers as reading directly, a bounded amount read, and database errors
-raised where the caller sees them."""
+answers as reading directly, a bounded amount read, database errors raised
+where the caller sees them, and each batch handed on as soon as it is full."""
 
 from __future__ import annotations
 
 import threading
 
 import pytest
+from fiftyone_labelstudio.backend import tasks
 from fiftyone_labelstudio.backend.prefetch import Prefetch, read_ahead
 
 
@@ -95,3 +96,18 @@ def test_an_error_making_a_batch_is_raised_in_its_place_and_a_stop_stops_the_thr
     count = len(made)
     assert not any(t.name == "labelstudio-read-ahead" for t in threading.enumerate())
     assert count <= 4 and len(made) == count  # one batch ahead at most, and no more made
+
+
+def test_a_full_import_batch_goes_before_the_next_task_is_made():
+    # the next task's sample may still be unread: a full batch must not wait on it
+    made = []
+
+    def task_stream():
+        while True:
+            made.append(len(made))
+            yield {"data": {"image": f"/data/{len(made)}.png"}}
+
+    batches = tasks._batches(task_stream())
+    assert len(next(batches)) == len(made) == tasks.FIRST_IMPORT_TASKS
+    assert len(next(batches)) == tasks.TASKS_PER_IMPORT
+    assert len(made) == tasks.FIRST_IMPORT_TASKS + tasks.TASKS_PER_IMPORT
