@@ -67,7 +67,8 @@ def download_annotations(api, results) -> dict:
             if f.label_type in VIDEO_TYPES:
                 continue  # FiftyOne's merge does not know the type: written below
             anno_type = family_of(f).anno_type
-            annotations[f.name] = {anno_type: _fiftyone_labels(f, loads, f in gone)}
+            recorded = results.id_map.get(f.name, {})
+            annotations[f.name] = {anno_type: _fiftyone_labels(f, loads, f in gone, recorded)}
         for f in fields:
             if f.label_type in VIDEO_TYPES and f.name in plan.writes:
                 write_field(dataset, f.name, *plan.writes[f.name])
@@ -182,9 +183,14 @@ def _id_in(ids) -> Any:
     return F("_id").is_in([ObjectId(i) for i in ids])
 
 
-def _fiftyone_labels(f: FieldSchema, loads: TaskLoads, gone: bool) -> dict:
+def _fiftyone_labels(f: FieldSchema, loads: TaskLoads, gone: bool, recorded: dict) -> dict:
     """``{sample id: {label id: label}}``, a scalar per sample, or of a
-    frame-level field ``{sample id: {frame id: {label id: label}}}``."""
+    frame-level field ``{sample id: {frame id: {label id: label}}}``.
+
+    A sample that loaded nothing gives its labels as they are, only those the
+    run's ``id_map`` (``recorded``: the field's, by sample) holds: FiftyOne's
+    merge adds any other as new, a second copy of a label its view filtered
+    out or one added since the request."""
     found = {}
     for sample_id, load in loads.samples.items():
         if load.state == "loaded" and not gone:
@@ -192,7 +198,7 @@ def _fiftyone_labels(f: FieldSchema, loads: TaskLoads, gone: bool) -> dict:
         elif load.current is not None:
             value = load.current.values.get(f.name)
             if f.label_type != "scalar":
-                value = label_index(value, f)
+                value = _recorded_only(label_index(value, f), recorded.get(sample_id), f)
         else:
             continue
         if f.label_type == "scalar":
@@ -208,3 +214,20 @@ def _fiftyone_labels(f: FieldSchema, loads: TaskLoads, gone: bool) -> dict:
         elif value:
             found[sample_id] = {label_id: as_label(label) for label_id, label in value.items()}
     return found
+
+
+def _recorded_only(index: dict, recorded, f: FieldSchema) -> dict:
+    """The labels of ``index`` (``{label id: label}``, of a frame-level field
+    ``{frame number: {label id: label}}``) whose ids ``recorded`` (a sample's
+    ``id_map`` entry: ids, one id, or ``{frame id: ids}``) holds.
+
+    Example:
+        >>> f = FieldSchema("boxes", "detections", [])
+        >>> _recorded_only({"a": 1, "b": 2}, ["b"], f)
+        {'b': 2}
+    """
+    entries = recorded.values() if f.is_frame_field and recorded else [recorded]
+    ids = {i for entry in entries for i in (entry if isinstance(entry, list) else [entry]) if i}
+    if f.is_frame_field:
+        return {n: {i: v for i, v in labels.items() if i in ids} for n, labels in index.items()}
+    return {i: v for i, v in index.items() if i in ids}

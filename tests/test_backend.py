@@ -264,6 +264,25 @@ def test_untouched_labels_load_into_a_new_field_in_full(label_studio, dataset, m
     assert dataset.load_annotation_results("copy_all").last_load["edited"] == 0
 
 
+def test_fiftyone_loads_no_second_copy_of_labels_the_run_never_sent(
+    label_studio, dataset, media_dir
+):
+    # a sample nobody annotated gives FiftyOne's merge its labels as they are: were the
+    # dogs the view filtered out, or a box added since, among them, it would add them again
+    labeled_dataset(dataset, media_dir, [(30, 20), (20, 30)])
+    view = dataset.filter_labels("boxes", fo.ViewField("label") == "cat")
+    annotate(view, "cats", label_studio, label_schema={"boxes": {}})
+    sample = dataset.first()
+    sample["boxes"].detections.append(fol.Detection(label="cat", bounding_box=[0.1, 0.1, 0.2, 0.2]))
+    sample.save()
+    before = snapshot(dataset, ["boxes"])
+    dataset.load_annotations("cats")
+    after = snapshot(dataset, ["boxes"])
+    assert sum(len(s["boxes"].detections) for s in after.values()) == 7  # 3 + 3 + 1
+    for sample_id in before:
+        assert_values_equal(after[sample_id]["boxes"], before[sample_id]["boxes"], sample_id)
+
+
 # -- media --------------------------------------------------------------------
 
 
