@@ -99,19 +99,14 @@ def export_sample(
             field_results, field_problems = family.export(labels, field, frame)
         except MALFORMED as error:
             raise ValueError(
-                f"Sample {frame.key}: a label of '{field.name}' cannot be sent to Label Studio "
-                f"({type(error).__name__}: {error}); give it a complete geometry, or leave it "
-                "out of the view"
+                f"Sample {frame.key}: {_unsendable(labels, field, frame)} of '{field.name}' "
+                f"cannot be sent to Label Studio ({type(error).__name__}: {error}); give it a "
+                "complete geometry (a box its bounding_box), or leave it out of the view"
             ) from error
         results.extend(field_results)
         problems.extend(field_problems)
         if field.attributes:
-            every = (
-                [label for frame_labels in labels.values() for label in frame_labels]
-                if field.is_frame_field
-                else labels
-            )
-            by_id = {label.id: label for label in every}
+            by_id = {label.id: label for label in _every(labels, field)}
             for region in field_results:
                 label = by_id.get(split_region_id(region["id"])[0] or region["id"])
                 if label is not None:
@@ -119,6 +114,29 @@ def export_sample(
                         region, label, field.attributes, _labels_key(family)
                     )
     return results, problems
+
+
+def _unsendable(labels, field: FieldSchema, frame: Frame) -> str:
+    """Names the first label its family's export fails on (sent one at a
+    time, only once the whole field failed)."""
+    by_frame = labels.items() if field.is_frame_field else [(None, labels)]
+    for number, group in by_frame:
+        for label in group:
+            try:
+                family_of(field).export(
+                    [label] if number is None else {number: [label]}, field, frame
+                )
+            except MALFORMED:
+                return f"label {label.id} ({getattr(label, 'label', None)!r})"
+    return "a label"
+
+
+def _every(labels, field: FieldSchema) -> list:
+    """A field's labels as :func:`.labels_of` gives them, in one list (a
+    frame-level field's are by frame)."""
+    if field.is_frame_field:
+        return [label for frame_labels in labels.values() for label in frame_labels]
+    return labels
 
 
 def _labels_key(family) -> str:

@@ -287,6 +287,8 @@ def isolate_fiftyone(workdir: str, plugin_dir: str) -> Mongod:
         FIFTYONE_PLUGINS_DIR=plugins,
         # fiftyone imports matplotlib, which otherwise makes ~/.config/matplotlib
         MPLCONFIGDIR=os.path.join(workdir, "matplotlib"),
+        # and Chromium, run by the browser tests, ~/.config/chromium/Crash Reports
+        XDG_CONFIG_HOME=os.path.join(workdir, "config"),
         FIFTYONE_LABELSTUDIO_CONFIG_CLS="fiftyone_labelstudio.LabelStudioBackendConfig",
         PYTHONPATH=os.pathsep.join(p for p in (site, os.environ.get("PYTHONPATH")) if p),
     )

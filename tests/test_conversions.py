@@ -590,9 +590,12 @@ def test_an_unsupported_type_names_the_field_and_the_supported_types():
 
 def test_a_label_no_export_takes_is_an_error_naming_the_sample_and_field():
     """A box stored without its ``bounding_box`` cannot be sent: the request
-    stops with the sample, the field and the fix, not Python's unpacking error."""
+    stops with the sample, the label, the field and the fix."""
     boxes = [f for f in FIELDS if f.label_type == "detections"][:1]
-    broken = fol.Detections(detections=[fol.Detection(label=boxes[0].classes[0])])
-    with pytest.raises(ValueError, match=f"Sample sample-a: a label of '{boxes[0].name}'") as error:
-        conv.export_sample({boxes[0].name: broken}, boxes, DATASET[0][0])
-    assert "complete geometry" in str(error.value)
+    whole = fol.Detection(label=boxes[0].classes[0], bounding_box=[0.1, 0.1, 0.2, 0.2])
+    broken = fol.Detection(label=boxes[0].classes[0])
+    value = fol.Detections(detections=[whole, broken])
+    with pytest.raises(ValueError, match=f"Sample sample-a: label {broken.id} ") as error:
+        conv.export_sample({boxes[0].name: value}, boxes, DATASET[0][0])
+    message = str(error.value)
+    assert f"of '{boxes[0].name}'" in message and "its bounding_box" in message
