@@ -288,7 +288,9 @@ def isolate_fiftyone(workdir: str, plugin_dir: str) -> Mongod:
         # fiftyone imports matplotlib, which otherwise makes ~/.config/matplotlib
         MPLCONFIGDIR=os.path.join(workdir, "matplotlib"),
         # and Chromium, run by the browser tests, ~/.config/chromium/Crash Reports
+        # and ~/.cache/dconf; pip, run by the install test, its wheel cache
         XDG_CONFIG_HOME=os.path.join(workdir, "config"),
+        XDG_CACHE_HOME=os.path.join(workdir, "cache"),
         FIFTYONE_LABELSTUDIO_CONFIG_CLS="fiftyone_labelstudio.LabelStudioBackendConfig",
         PYTHONPATH=os.pathsep.join(p for p in (site, os.environ.get("PYTHONPATH")) if p),
     )
