@@ -514,14 +514,18 @@ def test_a_label_no_export_takes_fails_naming_the_sample_and_cleans_up(
     label_studio, dataset, images
 ):
     """A box stored without its ``bounding_box`` stops the request with the
-    sample, the field and the fix; the project it made is deleted, no run kept."""
+    sample, the label, the field and the fix; the project it made is deleted,
+    no run kept."""
     labeled_dataset(dataset, images, [(30, 20), (40, 30)])
     sample = dataset.last()
     name = next(n for n, info in SCHEMA.items() if info["type"] == "detections")
-    sample[name].detections.append(fol.Detection(label=sample[name].detections[0].label))
+    broken = fol.Detection(label=sample[name].detections[0].label)
+    sample[name].detections.append(broken)
     sample.save()
     before = project_ids(label_studio)
-    with pytest.raises(ValueError, match=f"Sample {sample.id}: a label of '{name}' cannot be sent"):
+    with pytest.raises(
+        ValueError, match=f"Sample {sample.id}: label {broken.id} .* of '{name}' cannot be sent"
+    ):
         annotate(dataset, "unsendable", label_studio.url, label_studio.pat)
     assert dataset.list_annotation_runs() == [] and project_ids(label_studio) == before
 
