@@ -23,7 +23,7 @@ from . import run_lock
 from .dataset_io import all_slices, write_field
 from .load import begin_export, live_fields, load_run_results, read_run, read_unloaded
 from .loading import TaskLoads, cycle_collection_paused, label_dicts, label_index
-from .plan import plan_load, targets
+from .plan import plan_load, recorded_ids, targets
 from .progress import report as report_progress
 from .stored_labels import as_label
 
@@ -227,7 +227,7 @@ def _recorded_only(index: dict, recorded, f: FieldSchema) -> dict:
         {'b': 2}
     """
     entries = recorded.values() if f.is_frame_field and recorded else [recorded]
-    ids = {i for entry in entries for i in (entry if isinstance(entry, list) else [entry]) if i}
+    ids = {i for entry in entries for i in recorded_ids(entry)}
     if f.is_frame_field:
         return {n: {i: v for i, v in labels.items() if i in ids} for n, labels in index.items()}
     return {i: v for i, v in index.items() if i in ids}

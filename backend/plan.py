@@ -180,7 +180,7 @@ def _merge_into(plan, report, dest: FieldSchema, sample_id, load, loaded, id_map
         _merge_frames(plan, report, dest, sample_id, load, loaded, id_map)
         return
     current = load.current.values.get(dest.name) if load.current else None
-    known_ids = _ids(id_map.get(dest.name, {}).get(sample_id))
+    known_ids = recorded_ids(id_map.get(dest.name, {}).get(sample_id))
     if dest.label_type == "scalar":
         merged = merge_scalar(current, loaded, sample_id in id_map.get(dest.name, {}))
     elif issubclass(label_class(dest.label_type), fol._HasLabelList):
@@ -220,7 +220,7 @@ def _merge_frames(plan, report, dest: FieldSchema, sample_id, load, loaded, id_m
     changes, known_after = {}, {}
     for n in sorted({*current, *loaded, *(numbers[f] for f in known if f in numbers)}):
         frame_id = frame_ids.get(n)
-        known_ids = _ids(known.get(frame_id))
+        known_ids = recorded_ids(known.get(frame_id))
         merged = merge_labels(list(current.get(n, ())), set(known_ids), loaded.get(n) or {})
         report.added += merged.added
         report.edited += merged.edited
@@ -256,7 +256,14 @@ def _known_after(dest, known_ids, current, loaded, merged) -> Any:
     return ids[0] if ids else None
 
 
-def _ids(value: Any) -> list:
+def recorded_ids(value: Any) -> list:
+    """The label ids of one ``id_map`` entry (a list of ids, one id, or
+    none).
+
+    Example:
+        >>> recorded_ids("a1"), recorded_ids(["a1", "b2"]), recorded_ids(None)
+        (['a1'], ['a1', 'b2'], [])
+    """
     if value is None or value is True:
         return []
     return list(value) if isinstance(value, (list, tuple)) else [value]

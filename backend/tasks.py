@@ -123,11 +123,17 @@ def _import_batch(
             content=body,
             headers={"Content-Type": "application/json"},
         )
-    except UnknownOutcome:
+    except UnknownOutcome as unknown:
         if attempts <= 1:
             raise
         # the import may have gone in: send again only what the project lacks
-        held = task_ids_by_sample(connection, project_id)
+        try:
+            held = task_ids_by_sample(connection, project_id)
+        except LabelStudioError as error:  # name the import, the step that failed first
+            raise LabelStudioError(
+                f"{unknown}; asked then what it had imported, it failed again: {error}",
+                error.status,
+            ) from None
         missing = [task for task in batch if task["data"][SAMPLE_ID] not in held]
         ids = [
             i
