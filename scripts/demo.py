@@ -230,6 +230,7 @@ def start_app(port):
     # Without this variable (set by `import fiftyone` here) the App registers as
     # a client of FiftyOne's database service, which then outlives this process.
     env = {k: v for k, v in os.environ.items() if k != "FIFTYONE_PRIVATE_DATABASE_PORT"}
+    env = servers.app_server_env(env)
     print(f"Starting the FiftyOne App on 127.0.0.1:{port} (log: {shown(APP_LOG)})")
     with open(APP_LOG, "ab") as log:
         app = subprocess.Popen(

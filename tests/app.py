@@ -95,7 +95,7 @@ def start_app(env, name="app-server", timeout=120.0, sleep=time.sleep) -> tuple[
             "--address",
             "127.0.0.1",
         ],
-        env,
+        servers.app_server_env(env),
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout

@@ -22,6 +22,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 import uuid
 
 import pytest
@@ -59,8 +60,50 @@ def _cleanup():
 atexit.register(_cleanup)  # registered before fiftyone's own handlers: runs after them
 
 
+# ------------------------------------------- nothing written into the home dir
+
+HOME_DIRS = (".fiftyone", ".config", ".cache", ".local", ".pki", ".mongodb", ".ipython")
+"""Where the programs the tests run (FiftyOne, matplotlib, Chromium, pip,
+Label Studio) write in the home directory unless told to write elsewhere."""
+SESSION_STARTED = time.time()
+
+
+def written_in_home(since: float, home: str | None = None) -> list[str]:
+    """Files under :data:`HOME_DIRS` of ``home`` (the user's) modified at
+    ``since`` (``time.time()``) or later, other than this checkout's."""
+    home = home or os.path.expanduser("~")
+    found = []
+    for name in HOME_DIRS:
+        for folder, subfolders, files in os.walk(os.path.join(home, name)):
+            subfolders[:] = [d for d in subfolders if os.path.join(folder, d) != ROOT]
+            for file in files:
+                path = os.path.join(folder, file)
+                try:
+                    if os.lstat(path).st_mtime >= since:
+                        found.append(path)
+                except OSError:  # gone since it was listed
+                    pass
+    return sorted(found)
+
+
+_written: list[str] = []
+
+
 def pytest_sessionfinish(session, exitstatus):
     _cleanup()
+    _written[:] = written_in_home(SESSION_STARTED)
+    if _written:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _written:
+        terminalreporter.section("written into the home directory", red=True)
+        terminalreporter.line(
+            "A program the tests run was not pointed into the session's temporary dir:"
+        )
+        for path in _written[:50]:
+            terminalreporter.line(f"  {path}")
 
 
 # ------------------------------------------------------------------ fixtures

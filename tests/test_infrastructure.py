@@ -184,3 +184,22 @@ def test_the_conversion_benchmark_runs_and_writes_nothing_in_the_users_home(tmp_
     rows = [line.split("|")[1].strip() for line in done.stdout.splitlines() if line[:2] == "| "]
     assert rows == ["workload", "accept", "review", "mixed"], done.stdout
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_file_written_in_the_home_directory_is_found(tmp_path):
+    """The session's end check (conftest.pytest_sessionfinish) finds what a
+    test wrote under the home directory, and nothing older."""
+    import time
+
+    from conftest import written_in_home
+
+    old = tmp_path / ".cache" / "pip" / "old"
+    old.parent.mkdir(parents=True)
+    old.write_text("")
+    os.utime(old, (0, 0))
+    since = time.time() - 1
+    new = tmp_path / ".config" / "chromium" / "Crash Reports" / "settings.dat"
+    new.parent.mkdir(parents=True)
+    new.write_text("")
+    (tmp_path / "elsewhere.txt").write_text("")  # not in a directory programs write to
+    assert written_in_home(since, str(tmp_path)) == [str(new)]

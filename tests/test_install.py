@@ -14,6 +14,8 @@ import pytest
 from annotator import Annotator
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PIP_CACHE_DIR = os.path.join(ROOT, ".cache", "pip")
+"""scripts/install.sh's, in the checkout: its wheels serve the fresh environments."""
 
 
 def clone(destination):
@@ -54,6 +56,7 @@ def test_the_readme_install_works_in_a_fresh_virtual_environment(label_studio, t
         FIFTYONE_LABELSTUDIO_URL=label_studio.url,
         FIFTYONE_LABELSTUDIO_API_KEY=label_studio.pat,
         PIP_DISABLE_PIP_VERSION_CHECK="1",
+        PIP_CACHE_DIR=PIP_CACHE_DIR,
     )
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
     run([*pip, source], env)
@@ -142,6 +145,7 @@ def test_the_rle_codec_is_bit_exact_under_numpy_1(tmp_path):
     venv = tmp_path / "numpy1"
     python = shutil.which("python3") or sys._base_executable
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    env["PIP_CACHE_DIR"] = PIP_CACHE_DIR
     run([python, "-m", "venv", str(venv)], env)
     run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "numpy==1.26.4"], env)
     check = textwrap.dedent(

@@ -15,7 +15,7 @@ import fiftyone.core.labels as fol
 import numpy as np
 import pytest
 from annotator import Annotator
-from fiftyone_labelstudio.backend import load_annotations
+from fiftyone_labelstudio.backend import load_annotations, tasks
 from fiftyone_labelstudio.conversions.rle import mask_to_rle, rle_to_mask
 from labels_equal import assert_values_equal
 from PIL import Image
@@ -425,3 +425,67 @@ def test_non_finite_confidences_are_sent_and_come_back(label_studio, dataset, tm
     annotator.accept_all(results.project_id)
     dataset.load_annotations("nan")
     assert math.isnan(dataset.first()["det"].detections[0].confidence)
+
+
+def test_a_request_of_several_imports_makes_one_task_per_sample(
+    label_studio, dataset, media_dir, monkeypatch
+):
+    """1,201 samples go in three imports (the first small, so that Label
+    Studio starts early, then full ones): every sample gets exactly one task
+    holding its boxes, and an edit in the last import's task reaches the
+    dataset while every other sample stays as it was."""
+    imported = []
+    import_batch = tasks._import_batch
+
+    def noting(connection, project_id, batch, *args, **kwargs):
+        imported.append(len(batch))
+        return import_batch(connection, project_id, batch, *args, **kwargs)
+
+    monkeypatch.setattr(tasks, "_import_batch", noting)
+    rng = np.random.default_rng(1201)
+    paths = write_images(media_dir, [(16, 12)] * 1201)
+    dataset.add_samples(
+        [
+            fo.Sample(
+                filepath=path,
+                boxes=fol.Detections(
+                    detections=[
+                        fol.Detection(label=label, bounding_box=list(rng.uniform(0.05, 0.45, 4)))
+                        for label in ("cat", "dog")
+                    ]
+                ),
+            )
+            for path in paths
+        ]
+    )
+    results = annotate(dataset, "many", label_studio, label_field="boxes", classes=["cat", "dog"])
+    first = tasks.FIRST_IMPORT_TASKS
+    assert imported == [first, tasks.TASKS_PER_IMPORT, 1201 - first - tasks.TASKS_PER_IMPORT]
+
+    held = tasks.task_ids_by_sample(results.connect_to_api().connection, results.project_id)
+    assert sorted(held) == sorted(dataset.values("id"))
+    assert {len(task_ids) for task_ids in held.values()} == {1}
+    annotator = Annotator(label_studio.url, label_studio.pat)
+    by_sample = annotator.tasks(results.project_id)
+    for sample_id, label_ids in zip(dataset.values("id"), dataset.values("boxes.detections.id")):
+        assert sorted(r["id"] for r in annotator.predicted(by_sample[sample_id])) == sorted(
+            label_ids
+        )
+
+    before = frozen(dataset, ["boxes"])
+    last = dataset.last()
+    result = annotator.predicted(by_sample[last.id])
+    moved = region(result, "boxes", last.boxes.detections[0].id)
+    moved["value"]["x"] += 5.0  # percent of the width
+    annotator.submit(by_sample[last.id], result)
+    load_annotations(dataset, "many")
+
+    after = frozen(dataset, ["boxes"])
+    box = after[last.id]["boxes"].detections[0]
+    expected = before[last.id]["boxes"].detections[0].bounding_box
+    assert box.id == last.boxes.detections[0].id
+    assert box.bounding_box[0] == pytest.approx(expected[0] + 0.05, abs=1e-9)
+    assert box.bounding_box[1:] == pytest.approx(expected[1:], abs=1e-9)
+    for sample_id in before:
+        if sample_id != last.id:
+            assert_values_equal(after[sample_id]["boxes"], before[sample_id]["boxes"], sample_id)
