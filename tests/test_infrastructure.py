@@ -203,3 +203,14 @@ def test_a_file_written_in_the_home_directory_is_found(tmp_path):
     new.write_text("")
     (tmp_path / "elsewhere.txt").write_text("")  # not in a directory programs write to
     assert written_in_home(since, str(tmp_path)) == [str(new)]
+
+
+def test_the_export_reads_benchmark_runs(tmp_path):
+    """bench/export_reads.py (its own Label Studio) reads every task each way."""
+    done = subprocess.run(
+        [VENV_PYTHON, os.path.join(ROOT, "bench", "export_reads.py"), "--tasks", "30", "--repeats", "1"],
+        capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = [line.split("|")[1].strip() for line in done.stdout.splitlines() if line[:2] == "| "]
+    assert rows[:3] == ["read", "export", "snapshot"] and len(rows) == 7, done.stdout
