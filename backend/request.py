@@ -20,6 +20,7 @@ from ..conversions import (
     IMAGE_TAG,
     VIDEO_TAG,
     FieldSchema,
+    family_of,
     field_schemas,
     labeling_config,
     labels_of,
@@ -279,9 +280,13 @@ def label_ids(sample: SampleValues, field: FieldSchema) -> Any:
         return None
     if field.label_type == "scalar":
         return True
+    unsent = family_of(field).sends_nothing  # annotators never see it: no load deletes it
     if field.is_frame_field:
-        return {sample.frame_ids[n]: [label.id for label in labels] for n, labels in value.items()}
-    ids = [label.id for label in labels_of(value, field)]
+        return {
+            sample.frame_ids[n]: [label.id for label in labels if not unsent(label)]
+            for n, labels in value.items()
+        }
+    ids = [label.id for label in labels_of(value, field) if not unsent(label)]
     if issubclass(label_class(field.label_type), fol._HasLabelList):
         return ids
     return ids[0] if ids else None

@@ -526,6 +526,9 @@ class Family:
         compares_sent: whether ``load`` compares each original with the
             results it was sent as (:func:`sent_results`), which a load can
             then make ahead
+        sends_nothing: whether ``export`` makes no region of a label (a
+            keypoint without a visible point): annotators never see it, so
+            the run does not record it as sent and no load deletes it
     """
 
     control: str
@@ -537,3 +540,4 @@ class Family:
     classes: Callable[[FieldSchema], tuple[str, ...]] = lambda field: field.classes
     tag_attributes: Callable[[FieldSchema], dict] = lambda field: {}
     compares_sent: bool = False
+    sends_nothing: Callable[[Any], bool] = lambda label: False

@@ -43,11 +43,13 @@ MISSING = [math.nan, math.nan]
 def export_keypoints(
     labels: list[fol.Keypoint], field: FieldSchema, frame: Frame
 ) -> tuple[list[dict], list[Problem]]:
-    results = []
+    results, problems = [], []
     for label in labels:
+        if _sends_nothing(label):
+            problems.append(Problem(_NOT_SENT.format(label.id, label.label), None, field.name))
         confidence = label.confidence or []
         for i, (x, y) in enumerate(label.points):
-            if math.isnan(x) or math.isnan(y):
+            if not _visible(x, y):
                 continue
             value = {
                 "x": 100 * x,
@@ -61,7 +63,24 @@ def export_keypoints(
                     field, frame, "keypointlabels", value, part_region_id(label.id, i), score
                 )
             )
-    return results, []
+    return results, problems
+
+
+_NOT_SENT = "keypoint {} ({!r}) has no visible point: not sent, and kept as it is"
+
+
+def _visible(x: float, y: float) -> bool:
+    return not (math.isnan(x) or math.isnan(y))
+
+
+def _sends_nothing(label: fol.Keypoint) -> bool:
+    """Whether no point of a keypoint is visible (COCO's ``num_keypoints=0``).
+
+    Example:
+        >>> _sends_nothing(fol.Keypoint(points=[(math.nan, math.nan)]))
+        True
+    """
+    return not any(_visible(x, y) for x, y in label.points or [])
 
 
 def load_keypoints(
@@ -121,4 +140,5 @@ KEYPOINTS = Family(
     export=export_keypoints,
     load=load_keypoints,
     compares_sent=True,
+    sends_nothing=_sends_nothing,
 )

@@ -48,6 +48,11 @@ def export_polylines(
 
 
 def _export(labels, field, frame, result_type, make_value):
+    problems = [
+        Problem(_NOT_SENT.format(label.id, label.label), None, field.name)
+        for label in labels
+        if _sends_nothing(label)
+    ]
     results = [
         make_result(
             field,
@@ -60,7 +65,14 @@ def _export(labels, field, frame, result_type, make_value):
         for label in labels
         for k, shape in enumerate(label.points)
     ]
-    return results, []
+    return results, problems
+
+
+_NOT_SENT = "polyline {} ({!r}) has no points: not sent, and kept as it is"
+
+
+def _sends_nothing(label: fol.Polyline) -> bool:
+    return not label.points
 
 
 def _polygon_value(shape, label) -> dict:
@@ -180,6 +192,7 @@ POLYGONS = Family(
     export=export_polygons,
     load=load_polygons,
     compares_sent=True,
+    sends_nothing=_sends_nothing,
 )
 
 POLYLINES = Family(
@@ -189,6 +202,7 @@ POLYLINES = Family(
     export=export_polylines,
     load=load_polylines,
     compares_sent=True,
+    sends_nothing=_sends_nothing,
     # without it, the editor saves an accepted closed line as open
     tag_attributes=lambda field: {"closable": "true"},
 )

@@ -489,3 +489,48 @@ def test_a_request_of_several_imports_makes_one_task_per_sample(
     for sample_id in before:
         if sample_id != last.id:
             assert_values_equal(after[sample_id]["boxes"], before[sample_id]["boxes"], sample_id)
+
+
+def test_labels_annotators_cannot_see_are_kept_by_a_load(
+    label_studio, dataset, media_dir, load, caplog
+):
+    """A keypoint without a visible point (COCO's ``num_keypoints=0``) and a
+    polyline without points make no region: the request says so, and a load
+    of the accepted tasks keeps them, as it keeps the rest."""
+    nan = math.nan
+    [path] = write_images(media_dir, [(40, 30)])
+    dataset.add_sample(
+        fo.Sample(
+            filepath=path,
+            kp=fol.Keypoints(
+                keypoints=[
+                    fol.Keypoint(label="person", points=[(0.2, 0.3), (nan, nan)]),
+                    fol.Keypoint(label="person", points=[(nan, nan), (nan, nan)]),
+                ]
+            ),
+            lines=fol.Polylines(
+                polylines=[
+                    fol.Polyline(label="road", points=[[(0.1, 0.1), (0.5, 0.6)]]),
+                    fol.Polyline(label="road", points=[]),
+                ]
+            ),
+        )
+    )
+    schema = {
+        "kp": {"type": "keypoints", "classes": ["person"]},
+        "lines": {"type": "polylines", "classes": ["road"]},
+    }
+    before = frozen(dataset, ["kp", "lines"])
+    results = annotate(dataset, "unseen", label_studio, label_schema=schema)
+    warned = caplog.text
+    assert "has no visible point: not sent, and kept as it is" in warned
+    assert "has no points: not sent, and kept as it is" in warned
+    Annotator(label_studio.url, label_studio.pat).accept_all(results.project_id)
+
+    report = load(dataset, "unseen")
+    after = frozen(dataset, ["kp", "lines"])
+    for sample_id, fields in before.items():
+        for name, value in fields.items():
+            assert_values_equal(after[sample_id][name], value, f"{load.path}: {name}")
+    if load.path == "plugin":
+        assert report["deleted"] == 0
