@@ -117,7 +117,7 @@ def _not_merged(loads: TaskLoads, fields: Sequence[FieldSchema]) -> dict[str, di
     :data:`NOT_MERGED` attributes changed."""
     changes: dict[str, dict] = {}
     for load in loads.samples.values():
-        if load.state != "loaded":
+        if load.state != "loaded" or load.current is None:  # deleted from the dataset
             continue
         for f in fields:
             names = NOT_MERGED.get(f.label_type)

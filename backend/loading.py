@@ -207,8 +207,18 @@ def load_tasks(
             picks[sample_id] = (task, chosen if choice == "all" else {None: annotation})
         if picks:
             current = read_samples(list(picks))
+            gone = [sample_id for sample_id in picks if sample_id not in current]
+            if gone:
+                logger.warning(
+                    "%d annotated samples of the run are no longer in the dataset (deleted "
+                    "since the request, e.g. %s): their annotations are not loaded",
+                    len(gone),
+                    gone[0],
+                )
             for sample_id, (task, chosen) in picks.items():
-                load = SampleLoad("loaded", current.get(sample_id), task_id=task.get("id"))
+                if sample_id not in current:
+                    continue
+                load = SampleLoad("loaded", current[sample_id], task_id=task.get("id"))
                 if None in chosen:
                     load.annotator = annotator_of(chosen[None], annotators)
                     load.annotated_at = _when(chosen[None])

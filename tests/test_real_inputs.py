@@ -534,3 +534,39 @@ def test_labels_annotators_cannot_see_are_kept_by_a_load(
             assert_values_equal(after[sample_id][name], value, f"{load.path}: {name}")
     if load.path == "plugin":
         assert report["deleted"] == 0
+
+
+def test_a_sample_deleted_since_the_request_is_left_out_of_the_load(
+    label_studio, dataset, media_dir, load, caplog
+):
+    """An annotated sample deleted from the dataset since the request: the
+    load says so and loads the rest (FiftyOne's load crashed on it)."""
+    paths = write_images(media_dir, [(40, 30)] * 3)
+    dataset.add_samples(
+        [
+            fo.Sample(
+                filepath=path,
+                gt=fol.Detections(
+                    detections=[fol.Detection(label="cat", bounding_box=[0.1, 0.1, 0.3, 0.3])]
+                ),
+            )
+            for path in paths
+        ]
+    )
+    results = annotate(dataset, "deleted", label_studio, label_field="gt", classes=["cat"])
+    annotator = Annotator(label_studio.url, label_studio.pat)
+    by_sample = annotator.tasks(results.project_id)
+    first, second, third = dataset.values("id")
+    annotator.submit(by_sample[first], annotator.predicted(by_sample[first]))
+    moved = annotator.predicted(by_sample[second])
+    moved[0]["value"]["x"] += 10.0
+    annotator.submit(by_sample[second], moved)
+    before = frozen(dataset, ["gt"])
+    dataset.delete_samples([first])
+
+    load(dataset, "deleted")
+    assert "1 annotated samples of the run are no longer in the dataset" in caplog.text
+    after = frozen(dataset, ["gt"])
+    assert sorted(after) == sorted([second, third])
+    assert after[second]["gt"].detections[0].bounding_box[0] == pytest.approx(0.2, abs=1e-9)
+    assert_values_equal(after[third]["gt"], before[third]["gt"], "untouched")
