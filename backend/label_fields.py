@@ -59,6 +59,7 @@ def existing_fields(samples, names: Iterable[str]) -> dict[str, list[str] | None
     return found
 
 
+_CONTAINERS = (fof.ListField, fof.DictField, fof.EmbeddedDocumentField)
 # a value of each stored type, for the backend's ``recommend_attr_tool``
 _EXAMPLE_VALUES = ((fof.BooleanField, True), (fof.IntField, 0), (fof.FloatField, 0.0))
 
@@ -90,6 +91,8 @@ def existing_attributes(samples, name: str) -> dict | None:
         if stored is None or attribute in single._fields:
             continue
         stored = stored if isinstance(stored, list) else [stored]
+        if any(isinstance(s, _CONTAINERS) for s in stored):
+            continue  # no control edits a list or dict: kept as it is
         example = next((v for t, v in _EXAMPLE_VALUES if all(isinstance(s, t) for s in stored)), "")
         attributes[attribute] = recommended_attribute(attribute, example)
     if foua._is_trackable_field(samples, name, label_types[0]):

@@ -25,6 +25,7 @@ geometry. Read-only attributes are shown, never loaded.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
@@ -306,6 +307,21 @@ def attribute_tags(field_name: str, attributes: Sequence[Attribute], to_name: st
     return ("View", {"visibleWhen": "region-selected", "whenTagName": field_name}, tuple(children))
 
 
+def _no_value(value: Any, attribute: "Attribute") -> bool:
+    """Whether an attribute value is sent as none, and so comes back as it
+    was: None, a NaN (JSON has none), or a list or dict other than a
+    ``multiple`` select's choices (a text box would turn it into its repr).
+
+    Example:
+        >>> text = Attribute("note", "text")
+        >>> [_no_value(v, text) for v in (None, float("nan"), 0.0, ["a"], {"k": 1})]
+        [True, True, False, True, True]
+    """
+    if isinstance(value, (list, tuple, dict)):
+        return not (attribute.multiple and not isinstance(value, dict))
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 def attribute_results(region: dict, label: Any, attributes: Sequence[Attribute], labels_key: str):
     """The results of a label's attribute values for one of its regions, as
     the editor writes them: the region's ``id`` and geometry, one result per
@@ -316,7 +332,7 @@ def attribute_results(region: dict, label: Any, attributes: Sequence[Attribute],
         if not attribute.applies_to(label.label):
             continue
         value = label.get_attribute_value(attribute.name, None)
-        if value is None:
+        if _no_value(value, attribute):
             continue
         result = {k: v for k, v in region.items() if k not in ("value", "score")}
         result.update(
@@ -343,7 +359,7 @@ def attributes_as_sent(
         if not attribute.applies_to(label.label):
             continue
         value = label.get_attribute_value(attribute.name, None)
-        expected = None if value is None else attribute.encode(value)
+        expected = None if _no_value(value, attribute) else attribute.encode(value)
         for result in results:
             got = (result.get("attributes") or {}).get(attribute.name)
             got = None if got is None else {attribute.key: got.get(attribute.key)}
@@ -375,6 +391,8 @@ def apply_attributes(
             value = attribute.default
         if value is None and not (original is not None and original.has_attribute(attribute.name)):
             continue  # nothing to say, and no attribute to clear
+        if value is None and before is not None and _no_value(before, attribute):
+            continue  # sent as no value (a NaN, a list), and still none
         label[attribute.name] = value
 
 

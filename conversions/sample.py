@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
@@ -96,12 +97,12 @@ def export_sample(
         labels = labels_of(values.get(field.name), field)
         family = family_of(field)
         try:
-            field_results, field_problems = family.export(labels, field, frame)
+            field_results, field_problems = _export(family, labels, field, frame)
         except MALFORMED as error:
             raise ValueError(
                 f"Sample {frame.key}: {_unsendable(labels, field, frame)} of '{field.name}' "
                 f"cannot be sent to Label Studio ({type(error).__name__}: {error}); give it a "
-                "complete geometry (a box its bounding_box), or leave it out of the view"
+                "complete, finite geometry (a box its bounding_box), or leave it out of the view"
             ) from error
         results.extend(field_results)
         problems.extend(field_problems)
@@ -116,6 +117,32 @@ def export_sample(
     return results, problems
 
 
+def _export(family, labels, field: FieldSchema, frame: Frame) -> tuple[list, list]:
+    """``family.export``, which raises ValueError where a result holds a
+    coordinate JSON cannot carry (NaN, infinite)."""
+    results, problems = family.export(labels, field, frame)
+    if not all(_finite(result["value"]) for result in results):
+        raise ValueError("a coordinate is not a finite number")
+    return results, problems
+
+
+def _finite(value: Any) -> bool:
+    """Whether every float of a result's value is finite (a brush RLE holds
+    only ints).
+
+    Example:
+        >>> _finite({"x": 1.5, "points": [[0.0, float("nan")]]})
+        False
+    """
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(_finite(v) for k, v in value.items() if k != "rle")
+    if isinstance(value, list):
+        return all(_finite(v) for v in value)
+    return True
+
+
 def _unsendable(labels, field: FieldSchema, frame: Frame) -> str:
     """Names the first label its family's export fails on (sent one at a
     time, only once the whole field failed)."""
@@ -123,8 +150,8 @@ def _unsendable(labels, field: FieldSchema, frame: Frame) -> str:
     for number, group in by_frame:
         for label in group:
             try:
-                family_of(field).export(
-                    [label] if number is None else {number: [label]}, field, frame
+                _export(
+                    family_of(field), [label] if number is None else {number: [label]}, field, frame
                 )
             except MALFORMED:
                 return f"label {label.id} ({getattr(label, 'label', None)!r})"

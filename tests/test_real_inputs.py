@@ -20,7 +20,7 @@ from fiftyone_labelstudio.conversions.rle import mask_to_rle, rle_to_mask
 from labels_equal import assert_values_equal
 from PIL import Image
 from sample_labels import SCHEMA
-from test_backend import labeled_dataset, snapshot, write_images
+from test_backend import labeled_dataset, project_ids, snapshot, write_images
 
 FIELDS = list(SCHEMA)
 
@@ -570,3 +570,44 @@ def test_a_sample_deleted_since_the_request_is_left_out_of_the_load(
     assert sorted(after) == sorted([second, third])
     assert after[second]["gt"].detections[0].bounding_box[0] == pytest.approx(0.2, abs=1e-9)
     assert_values_equal(after[third]["gt"], before[third]["gt"], "untouched")
+
+
+def test_attributes_no_control_carries_come_back_as_they_were(
+    label_studio, dataset, media_dir, load
+):
+    """A NaN attribute, and list and dict ones (which FiftyOne's inference
+    offers as text), are sent as no value: after the annotator moves the box
+    they are as they were, not NaN's JSON error or a list's repr."""
+    [path] = write_images(media_dir, [(40, 30)])
+    box = fol.Detection(
+        label="cat",
+        bounding_box=[0.1, 0.1, 0.3, 0.3],
+        occluded=True,
+        weight=math.nan,
+        things=["a", "b"],
+        meta={"k": 1},
+    )
+    dataset.add_sample(fo.Sample(filepath=path, gt=fol.Detections(detections=[box])))
+    results = annotate(dataset, "carried", label_studio, label_field="gt", classes=["cat"])
+    annotator = Annotator(label_studio.url, label_studio.pat)
+    [task] = annotator.tasks(results.project_id).values()
+    result = annotator.predicted(task)
+    for region in result:
+        region["value"]["x"] += 10.0  # the box and its attribute results, as the editor moves them
+    annotator.submit(task, result)
+
+    load(dataset, "carried")
+    [moved] = dataset.first().gt.detections
+    assert moved.id == box.id and moved.bounding_box[0] == pytest.approx(0.2, abs=1e-9)
+    assert moved.occluded is True and math.isnan(moved.weight)
+    assert moved.things == ["a", "b"] and moved.meta == {"k": 1}
+
+
+def test_a_box_with_a_nan_coordinate_fails_the_request_naming_it(label_studio, dataset, media_dir):
+    [path] = write_images(media_dir, [(40, 30)])
+    bad = fol.Detection(label="cat", bounding_box=[0.1, math.nan, 0.3, 0.3])
+    dataset.add_sample(fo.Sample(filepath=path, gt=fol.Detections(detections=[bad])))
+    projects_before = project_ids(label_studio)
+    with pytest.raises(ValueError, match=rf"label {bad.id} \('cat'\) of 'gt'.*not a finite number"):
+        annotate(dataset, "nan_box", label_studio, label_field="gt", classes=["cat"])
+    assert dataset.list_annotation_runs() == [] and project_ids(label_studio) == projects_before
