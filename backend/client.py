@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import email.utils
 import functools
+import hashlib
+import json
 import ssl
 import threading
 import time
@@ -139,6 +141,7 @@ class Connection:
         self.timeout = float(timeout)
         if not api_key:
             raise LabelStudioError(f"No Label Studio API key was given. {TOKEN_HELP}")
+        self._key_fingerprint = _fingerprint(api_key)  # to remember a refusal, not the key
         self._http = httpx.Client(
             transport=RetryTransport(verify=_ssl_context()), timeout=self.timeout
         )
@@ -166,6 +169,8 @@ class Connection:
         have done it."""
         try:
             return function()
+        except json.JSONDecodeError:  # the SDK read a web page as the API's JSON
+            raise not_the_api(self.url, action) from None
         except (ApiError, httpx.TransportError) as error:
             if creates and _outcome_unknown(error):
                 raise UnknownOutcome(
@@ -201,7 +206,10 @@ class Connection:
             )
             self._answers.date = _date_of(response) or self.server_date
             _raise_for_status(response)
-            return _body(response) if response.content else None
+            body = _body(response) if response.content else None
+            if isinstance(body, str):  # not JSON: a web page
+                raise not_the_api(self.url, action)
+            return body
 
         return self.call(send, action, creates=method == "POST" and not idempotent)
 
@@ -258,6 +266,7 @@ class Connection:
     def _explain(self, status: int | None, body: Any, action: str) -> LabelStudioError:
         detail = _detail(body)
         if status == 401:
+            _refused.add((self.url, self._key_fingerprint))
             return LabelStudioError(
                 f"Label Studio at {self.url} refused the API key while trying to {action} "
                 f"(HTTP 401: {detail}). {_key_problem(detail)}{TOKEN_HELP}",
@@ -269,6 +278,8 @@ class Connection:
                 f"(HTTP 403: {detail}). Use the key of a user with access to it.",
                 status,
             )
+        if status == 404 and _is_page(detail):
+            return not_the_api(self.url, action)
         if status == 404:
             return NotFoundError(
                 f"Label Studio at {self.url} has no such object: could not {action} "
@@ -278,6 +289,32 @@ class Connection:
         return LabelStudioError(
             f"Label Studio at {self.url} failed to {action} (HTTP {status}: {detail}).", status
         )
+
+
+_refused: set[tuple[str, str]] = set()
+
+
+def key_refused(url: str, api_key: str | None) -> bool:
+    """Whether Label Studio at ``url`` refused ``api_key`` in this process."""
+    return (normalize_url(url), _fingerprint(api_key)) in _refused
+
+
+def _fingerprint(api_key: str | None) -> str:
+    return hashlib.sha256(str(api_key).encode()).hexdigest()
+
+
+def not_the_api(url: str, action: str) -> LabelStudioError:
+    """The error of a URL that answers with web pages, not Label Studio's
+    API (the App's, or a page of Label Studio pasted whole)."""
+    return LabelStudioError(
+        f"{url} answered with a web page, not Label Studio's API, when asked to {action}. "
+        "Give Label Studio's own address, without the path of a page (as in "
+        "http://localhost:8080; url=..., or FIFTYONE_LABELSTUDIO_URL)."
+    )
+
+
+def _is_page(detail: str) -> bool:
+    return detail.lstrip()[:15].lower().startswith(("<!doctype", "<html"))
 
 
 def no_server_date(url: str) -> LabelStudioError:

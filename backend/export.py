@@ -71,7 +71,7 @@ class ProjectExport:
             try:
                 return self._read_synchronously()
             except LabelStudioError as error:  # turned off, or too slow: the snapshot
-                if self._abandoned:
+                if self._abandoned or error.status in (401, 403):  # a key a snapshot refuses too
                     raise
                 logger.warning(
                     "Label Studio's synchronous export of project %s failed, so a snapshot "

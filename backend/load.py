@@ -30,7 +30,7 @@ import fiftyone.core.annotation as foan
 
 from ..conversions import family_of, field_schemas, has_control
 from . import agreement, incremental, projects, run_lock
-from .client import LabelStudioError, NotFoundError
+from .client import LabelStudioError, NotFoundError, key_refused
 from .dataset_io import ensure_metadata, read_samples, write_field
 from .export import ProjectExport
 from .loading import (
@@ -349,14 +349,15 @@ def load_run_results(dataset, anno_key: str, **credentials):
     without applying new credentials, and another process (the App, a
     delegated worker) may have loaded the run since. Without a key, the one
     this process used for the run before is used, as FiftyOne's own
-    ``load_annotations()`` does.
+    ``load_annotations()`` does, unless the server refused it.
     """
     cached = getattr(dataset, foan.AnnotationMethod._results_cache_field()).pop(anno_key, None)
     credentials = {k: v for k, v in credentials.items() if v is not None}
-    if cached is not None and "api_key" not in credentials and cached.config.api_key:
+    key = cached.config.api_key if cached is not None else None
+    if key and "api_key" not in credentials and not key_refused(cached.config.url, key):
         # the key this process already used for the run (kept in memory only)
         credentials.update(url=credentials.get("url") or cached.config.url)
-        credentials["api_key"] = cached.config.api_key
+        credentials["api_key"] = key
     return dataset.load_annotation_results(anno_key, **credentials)
 
 

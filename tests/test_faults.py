@@ -78,6 +78,48 @@ def test_unreachable_at_connect(label_studio, proxy, dataset, images):
     assert dataset.list_annotation_runs() == [] and project_ids(label_studio) == before
 
 
+@pytest.fixture
+def web_page_server():
+    """A server that answers every path with a web page (as the FiftyOne
+    App does), at 127.0.0.1."""
+    import http.server
+
+    class Page(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = b"<!doctype html><html><body>an app</body></html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_POST = do_GET
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.mark.parametrize("which", ["another app", "a project page", "a wrong path"])
+def test_a_url_that_answers_web_pages_says_so(
+    label_studio, dataset, images, web_page_server, which
+):
+    labeled_dataset(dataset, images, [(30, 20)])
+    url = {
+        "another app": web_page_server,
+        "a project page": f"{label_studio.url}/projects/1",
+        "a wrong path": f"{label_studio.url}/nothing",
+    }[which]
+    before = project_ids(label_studio)
+    with pytest.raises(LabelStudioError, match="answered with a web page, not Label Studio's API"):
+        annotate(dataset, "pages", url, label_studio.pat)
+    assert dataset.list_annotation_runs() == [] and project_ids(label_studio) == before
+
+
 @pytest.mark.parametrize(
     "when,pattern,count,names",
     [
@@ -724,3 +766,16 @@ def test_the_api_key_is_nowhere_in_the_database_or_the_logs(
         for stored in fs.find():
             data = stored.read().decode(errors="replace")
             assert not any(s in data for s in secrets)
+
+
+def test_a_refused_key_is_not_used_again(label_studio, dataset, images, monkeypatch, caplog):
+    """A load with a mistyped key fails, saying so (and not that the export
+    fell back to a snapshot); the next load without a key uses the configured
+    one, not the key the server refused."""
+    labeled_dataset(dataset, images, [(30, 20)])
+    annotate(dataset, "typo", label_studio.url, label_studio.pat)
+    with pytest.raises(LabelStudioError, match="refused the API key"):
+        load_annotations(dataset, "typo", api_key="typo")
+    assert "snapshot export is read instead" not in caplog.text
+    monkeypatch.setitem(fo.annotation_config.backends["labelstudio"], "api_key", label_studio.pat)
+    assert load_annotations(dataset, "typo")["not_annotated"] == 1
