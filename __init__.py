@@ -68,4 +68,8 @@ def __getattr__(name):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def __dir__():  # tab completion lists what __getattr__ gives
+    return sorted({*globals(), *_EXPORTS})
+
+
 __all__ = sorted(_EXPORTS)

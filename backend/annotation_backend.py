@@ -104,11 +104,20 @@ class LabelStudioBackendConfig(foua.AnnotationBackendConfig):
         ):
             if value is not None and (not isinstance(value, int) or value < low):
                 raise ValueError(f"{name}={value!r} must be a whole number >= {low}")
-        if project_name is not None and len(project_name) > projects.TITLE_LIMIT:
-            raise ValueError(
-                f"project_name has {len(project_name)} characters; Label Studio allows "
-                f"{projects.TITLE_LIMIT}: shorten it"
-            )
+        if project_name is not None:
+            # Label Studio trims a title, then wants 3 to TITLE_LIMIT characters
+            title = project_name.strip() if isinstance(project_name, str) else ""
+            if len(title) < 3:
+                raise ValueError(
+                    f"project_name={project_name!r}: give a title of 3 to "
+                    f"{projects.TITLE_LIMIT} characters, or leave it out for FiftyOne_<dataset>"
+                )
+            if len(title) > projects.TITLE_LIMIT:
+                raise ValueError(
+                    f"project_name has {len(title)} characters; Label Studio allows "
+                    f"{projects.TITLE_LIMIT}: shorten it"
+                )
+            project_name = title
         if not isinstance(timeout, (int, float)) or timeout <= 0:
             raise ValueError(f"timeout={timeout!r} must be a positive number of seconds")
         self.url = url

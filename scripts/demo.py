@@ -187,7 +187,8 @@ def start_label_studio(port):
     return ls, credentials
 
 
-ISOLATION = ("PYTHONPATH",)
+# (matplotlib, which fiftyone imports, else makes ~/.config/matplotlib)
+ISOLATION = ("PYTHONPATH", "MPLCONFIGDIR")
 
 
 def write_env(ls, pat):

@@ -532,6 +532,7 @@ BAD_INPUT = [
         ValueError,
         "project_name has 51 characters; Label Studio allows 50",
     ),
+    ({"project_name": "   "}, ValueError, "project_name='   ': give a title of 3 to 50"),
     ({"existing_labels": "drafts"}, ValueError, "existing_labels='drafts' is not one of"),
     ({"media": "ftp"}, ValueError, "media='ftp' is not one of"),
     ({"media": "url"}, ValueError, "media='url' needs http"),
