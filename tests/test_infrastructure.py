@@ -214,3 +214,10 @@ def test_the_export_reads_benchmark_runs(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     rows = [line.split("|")[1].strip() for line in done.stdout.splitlines() if line[:2] == "| "]
     assert rows[:3] == ["read", "export", "snapshot"] and len(rows) == 7, done.stdout
+
+
+def test_the_package_lists_what_it_offers():
+    """Tab completion finds the functions the package loads when asked for."""
+    import fiftyone_labelstudio as fols
+
+    assert {"annotate", "load_annotations", "LabelStudioBackendConfig"} <= set(dir(fols))
