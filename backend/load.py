@@ -97,7 +97,8 @@ def load_annotations(
         {sample id: labels}}}``, keyed like FiftyOne's by the destination field
 
     Raises:
-        ValueError: bad ``dest_field``, ``unexpected`` or ``annotation_choice``,
+        ValueError: bad ``dest_field``, ``unexpected`` or ``annotation_choice``, or
+            a field of the run renamed or deleted since the request,
             before anything is read
         LabelStudioError: the server failed; nothing was written
         RunBusy: another load of the run is running
@@ -113,6 +114,14 @@ def load_annotations(
     schema = results.config.label_schema
     types = scalar_types(dataset, schema)
     all_targets = targets(field_schemas(schema, types), dest_field)
+    for t in all_targets:
+        renamed = schema[t.source.name].get("existing_field") and t.dest == t.source.name
+        if renamed and dataset.get_field(t.dest) is None:
+            raise ValueError(
+                f"Field '{t.dest}' of run '{anno_key}' is no longer in the dataset (renamed or "
+                f"deleted since the request); rename it back, or load into another field: "
+                f"dest_field={{'{t.dest}': '<new field>'}}"
+            )
     if choice == "all" and dest_field is not None:
         raise ValueError(
             "dest_field: with annotation_choice='all' each annotator's labels go into fields "

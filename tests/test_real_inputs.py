@@ -611,3 +611,21 @@ def test_a_box_with_a_nan_coordinate_fails_the_request_naming_it(label_studio, d
     with pytest.raises(ValueError, match=rf"label {bad.id} \('cat'\) of 'gt'.*not a finite number"):
         annotate(dataset, "nan_box", label_studio, label_field="gt", classes=["cat"])
     assert dataset.list_annotation_runs() == [] and project_ids(label_studio) == projects_before
+
+
+def test_a_field_renamed_since_the_request_is_an_error_naming_it(label_studio, dataset, media_dir):
+    """The plugin's load of a run whose field was renamed in FiftyOne stops,
+    naming the field and how to load anyway (it dropped the annotations)."""
+    [path] = write_images(media_dir, [(40, 30)])
+    box = fol.Detection(label="cat", bounding_box=[0.1, 0.1, 0.3, 0.3])
+    dataset.add_sample(fo.Sample(filepath=path, gt=fol.Detections(detections=[box])))
+    results = annotate(dataset, "renamed", label_studio, label_field="gt", classes=["cat"])
+    Annotator(label_studio.url, label_studio.pat).accept_all(results.project_id)
+    dataset.rename_sample_field("gt", "gt_old")
+    with pytest.raises(
+        ValueError, match=r"Field 'gt' of run 'renamed' is no longer in the dataset"
+    ):
+        load_annotations(dataset, "renamed")
+    report = load_annotations(dataset, "renamed", dest_field={"gt": "gt_loaded"})
+    assert report["loaded"] == 1
+    assert dataset.first().gt_loaded.detections[0].id == box.id
