@@ -100,6 +100,33 @@ def existing_attributes(samples, name: str) -> dict | None:
     return attributes
 
 
+def unlisted_classes(samples, fields) -> str | None:
+    """The error for labels of existing fields whose class the field's
+    classes lack, or which have none: Label Studio would show them without a
+    class, or (where it validates predictions) refuse the whole import. None
+    if there are none. Frame-level fields are not checked."""
+    counted = [
+        f
+        for f in fields
+        if f.classes
+        and f.label_type not in ("scalar", "segmentation")
+        and not f.is_frame_field
+        and samples.get_field(f.name) is not None
+    ]
+    for f in counted:
+        _, path = samples._get_label_field_path(f.name, "label")
+        counts = samples.exists(f.name).count_values(path)
+        unlisted = {c: n for c, n in counts.items() if c not in f.classes}
+        if unlisted:
+            return (
+                f"{sum(unlisted.values())} labels of '{f.name}' have a class its classes do not "
+                f"list ({', '.join(repr(c) for c in sorted(unlisted, key=str))}): Label Studio "
+                "would show them without one, or refuse them. Add those classes to the "
+                "field's classes, or leave those labels out of the view (filter_labels)"
+            )
+    return None
+
+
 def supported_fields(view) -> dict[str, tuple[str, list[str]]]:
     """Existing fields Label Studio can annotate: ``{field: (type, classes)}``,
     classes as observed (or the dataset's ``classes`` / mask targets)."""

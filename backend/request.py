@@ -29,7 +29,7 @@ from ..conversions.schema import grown_config, schema_problem
 from . import orphans, projects, tasks
 from .client import LabelStudioError
 from .dataset_io import SampleValues, all_slices, ensure_metadata, label_class, read_samples
-from .label_fields import existing_fields
+from .label_fields import existing_fields, unlisted_classes
 from .media import LocalFiles, check_files_exist, media_urls, plan_media
 from .prefetch import Prefetch
 from .progress import report
@@ -56,6 +56,9 @@ def request_annotations(api, samples, config, scalar_types, run_id: str) -> dict
     if problem:
         raise ValueError(problem)
     fields = field_schemas(config.label_schema, scalar_types)
+    problem = unlisted_classes(samples, _existing(config, fields))
+    if problem:
+        raise ValueError(problem)
     sample_ids, filepaths = all_slices(samples).values(["id", config.media_field])
     check_files_exist(filepaths)
     encodings = None

@@ -15,6 +15,7 @@ import fiftyone.core.labels as fol
 import numpy as np
 import pytest
 from annotator import Annotator
+from fiftyone import ViewField as F
 from fiftyone_labelstudio.backend import load_annotations, tasks
 from fiftyone_labelstudio.conversions.rle import mask_to_rle, rle_to_mask
 from labels_equal import assert_values_equal
@@ -629,3 +630,47 @@ def test_a_field_renamed_since_the_request_is_an_error_naming_it(label_studio, d
     report = load_annotations(dataset, "renamed", dest_field={"gt": "gt_loaded"})
     assert report["loaded"] == 1
     assert dataset.first().gt_loaded.detections[0].id == box.id
+
+
+def test_labels_of_classes_the_schema_does_not_list_are_refused_at_request(
+    label_studio, dataset, media_dir
+):
+    """Boxes whose class the schema's classes lack, or which have none, stop
+    the request before anything is made (Label Studio showed them without a
+    class, or, validating predictions, refused the import with a bare 400)."""
+    paths = write_images(media_dir, [(40, 30)] * 3)
+    dataset.add_samples(
+        [
+            fo.Sample(
+                filepath=path,
+                gt=fol.Detections(
+                    detections=[
+                        fol.Detection(label=label, bounding_box=[0.1, 0.1, 0.3, 0.3])
+                        for label in ("cat", "dog", None)
+                    ]
+                ),
+                kind=fol.Classification(label="indoor"),
+            )
+            for path in paths[:2]
+        ]
+        + [fo.Sample(filepath=paths[2])]  # no labels at all: nothing to refuse
+    )
+    before = project_ids(label_studio)
+    schema = {
+        "gt": {"type": "detections", "classes": ["dog"]},
+        "kind": {"type": "classification", "classes": ["indoor", "outdoor"]},
+    }
+    with pytest.raises(
+        ValueError, match=r"4 labels of 'gt' have a class its classes do not list \(None, 'cat'\)"
+    ):
+        annotate(dataset, "unlisted", label_studio, label_schema=schema)
+    assert dataset.list_annotation_runs() == [] and project_ids(label_studio) == before
+    schema["gt"]["classes"] = ["cat", "dog"]
+    with pytest.raises(ValueError, match=r"2 labels of 'gt' .* \(None\)"):
+        annotate(dataset, "unlisted", label_studio, label_schema=schema)
+    annotate(
+        dataset.filter_labels("gt", F("label") != None),
+        "unlisted",
+        label_studio,
+        label_schema=schema,
+    )  # noqa: E711
