@@ -56,6 +56,11 @@ class NotFoundError(LabelStudioError):
     """What was asked for (a project, a task) does not exist (any more)."""
 
 
+class NotReached(LabelStudioError):
+    """Label Studio was not reached at the URL: nothing answered, or
+    something else did (web pages)."""
+
+
 class UnknownOutcome(LabelStudioError):
     """A request that creates something failed in a way that leaves open
     whether the server did it (a 5xx, or no answer in time): the caller looks
@@ -258,7 +263,8 @@ class Connection:
                 "It may be overloaded; try again, or allow more time with timeout=... "
                 f"(now {self.timeout:g} s)."
             )
-        return LabelStudioError(
+        _unreached.add(self.url)
+        return NotReached(
             f"Cannot reach Label Studio at {self.url} to {action} ({error}). Check that the "
             "server is running and the URL is right (url=..., or FIFTYONE_LABELSTUDIO_URL)."
         )
@@ -292,11 +298,17 @@ class Connection:
 
 
 _refused: set[tuple[str, str]] = set()
+_unreached: set[str] = set()
 
 
 def key_refused(url: str, api_key: str | None) -> bool:
     """Whether Label Studio at ``url`` refused ``api_key`` in this process."""
     return (normalize_url(url), _fingerprint(api_key)) in _refused
+
+
+def url_unreached(url: str) -> bool:
+    """Whether Label Studio was not reached at ``url`` in this process."""
+    return normalize_url(url) in _unreached
 
 
 def _fingerprint(api_key: str | None) -> str:
@@ -306,7 +318,8 @@ def _fingerprint(api_key: str | None) -> str:
 def not_the_api(url: str, action: str) -> LabelStudioError:
     """The error of a URL that answers with web pages, not Label Studio's
     API (the App's, or a page of Label Studio pasted whole)."""
-    return LabelStudioError(
+    _unreached.add(url)
+    return NotReached(
         f"{url} answered with a web page, not Label Studio's API, when asked to {action}. "
         "Give Label Studio's own address, without the path of a page (as in "
         "http://localhost:8080; url=..., or FIFTYONE_LABELSTUDIO_URL)."

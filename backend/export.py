@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from typing import Iterable, Iterator
 
-from .client import Connection, LabelStudioError, no_server_date
+from .client import Connection, LabelStudioError, NotReached, no_server_date
 
 logger = logging.getLogger(__name__)
 
@@ -77,8 +77,8 @@ class ProjectExport:
             try:
                 return self._read_synchronously()
             except LabelStudioError as error:  # turned off, or too slow: the snapshot
-                if self._abandoned or error.status in (401, 403):  # a key a snapshot refuses too
-                    raise
+                if self._abandoned or error.status in (401, 403) or isinstance(error, NotReached):
+                    raise  # what a snapshot would meet too
                 logger.warning(
                     "Label Studio's synchronous export of project %s failed, so a snapshot "
                     "export is read instead. The error: %s",

@@ -30,7 +30,7 @@ import fiftyone.core.annotation as foan
 
 from ..conversions import family_of, field_schemas, has_control
 from . import agreement, incremental, projects, run_lock
-from .client import LabelStudioError, NotFoundError, key_refused
+from .client import LabelStudioError, NotFoundError, key_refused, url_unreached
 from .dataset_io import ensure_metadata, read_samples, write_field
 from .export import ProjectExport
 from .loading import (
@@ -119,8 +119,8 @@ def load_annotations(
         if renamed and dataset.get_field(t.dest) is None:
             raise ValueError(
                 f"Field '{t.dest}' of run '{anno_key}' is no longer in the dataset (renamed or "
-                f"deleted since the request); rename it back, or load into another field: "
-                f"dest_field={{'{t.dest}': '<new field>'}}"
+                f"deleted since the request); rename it back to '{t.dest}', or load into a new "
+                f"field: dest_field={{'{t.dest}': '<a field that does not exist yet>'}}"
             )
     if choice == "all" and dest_field is not None:
         raise ValueError(
@@ -358,14 +358,16 @@ def load_run_results(dataset, anno_key: str, **credentials):
     without applying new credentials, and another process (the App, a
     delegated worker) may have loaded the run since. Without a key, the one
     this process used for the run before is used, as FiftyOne's own
-    ``load_annotations()`` does, unless the server refused it.
+    ``load_annotations()`` does, unless the server refused it (and its URL,
+    unless Label Studio was not reached there).
     """
     cached = getattr(dataset, foan.AnnotationMethod._results_cache_field()).pop(anno_key, None)
     credentials = {k: v for k, v in credentials.items() if v is not None}
     key = cached.config.api_key if cached is not None else None
     if key and "api_key" not in credentials and not key_refused(cached.config.url, key):
         # the key this process already used for the run (kept in memory only)
-        credentials.update(url=credentials.get("url") or cached.config.url)
+        if "url" not in credentials and not url_unreached(cached.config.url):
+            credentials["url"] = cached.config.url
         credentials["api_key"] = key
     return dataset.load_annotation_results(anno_key, **credentials)
 

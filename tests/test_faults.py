@@ -780,3 +780,14 @@ def test_a_refused_key_is_not_used_again(label_studio, dataset, images, monkeypa
     assert "snapshot export is read instead" not in caplog.text
     monkeypatch.setitem(fo.annotation_config.backends["labelstudio"], "api_key", label_studio.pat)
     assert load_annotations(dataset, "typo")["not_annotated"] == 1
+
+
+def test_a_url_that_was_not_reached_is_not_used_again(label_studio, dataset, images, caplog):
+    """A load given a mistyped URL fails, saying so (and not that the export
+    fell back to a snapshot); the next load without a URL uses the run's."""
+    labeled_dataset(dataset, images, [(30, 20)])
+    annotate(dataset, "typo_url", label_studio.url, label_studio.pat)
+    with pytest.raises(LabelStudioError, match="Cannot reach Label Studio at http://127.0.0.1:1"):
+        load_annotations(dataset, "typo_url", url="http://127.0.0.1:1")
+    assert "snapshot export is read instead" not in caplog.text
+    assert load_annotations(dataset, "typo_url")["not_annotated"] == 1

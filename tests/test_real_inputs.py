@@ -669,7 +669,7 @@ def test_labels_of_classes_the_schema_does_not_list_are_refused_at_request(
     with pytest.raises(ValueError, match=r"2 labels of 'gt' .* \(None\)"):
         annotate(dataset, "unlisted", label_studio, label_schema=schema)
     annotate(
-        dataset.filter_labels("gt", F("label") != None),
+        dataset.filter_labels("gt", F("label") != None),  # noqa: E711 (a ViewExpression)
         "unlisted",
         label_studio,
         label_schema=schema,
