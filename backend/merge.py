@@ -56,17 +56,23 @@ def merge_labels(current: Sequence[Any], known: set[str], loaded: Mapping[str, A
         >>> merged = merge_labels([mine, old, kept], {"o", "k"}, {"k": kept, "n": new})
         >>> [label.id for label in merged.labels], merged.added, merged.deleted
         (['m', 'k', 'n'], 1, 1)
+        >>> import fiftyone.core.labels as fol  # into a field holding a copy of a run label
+        >>> copy = fol.Detection(label="cat", bounding_box=[0.1, 0.1, 0.2, 0.2])
+        >>> moved = fol.Detection(id=copy.id, label="cat", bounding_box=[0.2, 0.1, 0.2, 0.2])
+        >>> merged = merge_labels([copy], set(), {copy.id: moved})
+        >>> merged.labels[0] is moved, merged.edited, merged.added
+        (True, 1, 0)
     """
     labels, edited, deleted = [], 0, 0
     present = set()
     for label in current:
         present.add(label.id)
-        if label.id not in known:
-            labels.append(label)
-        elif label.id in loaded:
+        if label.id in loaded:  # the run's, or its copy (same id) in a cloned field
             new = loaded[label.id]
             labels.append(new)
             edited += _edited(new, label)
+        elif label.id not in known:
+            labels.append(label)
         else:
             deleted += 1
     added = [label for label_id, label in loaded.items() if label_id not in known | present]
@@ -85,7 +91,7 @@ def merge_label(current: Any, known: set[str], loaded: Mapping[str, Any]) -> Mer
         >>> merged.labels[0].id, merged.added, merged.deleted
         ('n', 1, 1)
     """
-    if current is not None and current.id not in known:
+    if current is not None and current.id not in known and current.id not in loaded:
         return Merged([current])  # not the run's: a new label cannot replace it
     if current is not None and current.id in loaded:
         new = loaded[current.id]

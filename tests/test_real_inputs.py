@@ -674,3 +674,27 @@ def test_labels_of_classes_the_schema_does_not_list_are_refused_at_request(
         label_studio,
         label_schema=schema,
     )  # noqa: E711
+
+
+def test_a_load_into_a_field_holding_copies_of_the_run_labels_edits_them(
+    label_studio, dataset, media_dir
+):
+    """The plugin's load into an existing field that holds the run's labels
+    under the same ids (a cloned or renamed field) applies the annotator's
+    edit to them; it wrote nothing there, the edit lost without a word."""
+    [path] = write_images(media_dir, [(40, 30)])
+    box = fol.Detection(label="cat", bounding_box=[0.1, 0.1, 0.3, 0.3])
+    dataset.add_sample(fo.Sample(filepath=path, gt=fol.Detections(detections=[box])))
+    results = annotate(dataset, "copies", label_studio, label_field="gt", classes=["cat"])
+    annotator = Annotator(label_studio.url, label_studio.pat)
+    [task] = annotator.tasks(results.project_id).values()
+    result = annotator.predicted(task)
+    result[0]["value"]["x"] += 10.0
+    annotator.submit(task, result)
+    dataset.clone_sample_field("gt", "gt_copy")
+
+    report = load_annotations(dataset, "copies", dest_field={"gt": "gt_copy"})
+    assert (report["edited"], report["added"]) == (1, 0)
+    [copy] = dataset.first().gt_copy.detections
+    assert copy.id == box.id and copy.bounding_box[0] == pytest.approx(0.2, abs=1e-9)
+    assert dataset.first().gt.detections[0].bounding_box[0] == pytest.approx(0.1, abs=1e-9)
