@@ -263,8 +263,10 @@ class Connection:
                 "It may be overloaded; try again, or allow more time with timeout=... "
                 f"(now {self.timeout:g} s)."
             )
-        _unreached.add(self.url)
-        return NotReached(
+        unreached = isinstance(error, httpx.ConnectError)  # not a cut mid-answer
+        if unreached:
+            _unreached.add(self.url)
+        return (NotReached if unreached else LabelStudioError)(
             f"Cannot reach Label Studio at {self.url} to {action} ({error}). Check that the "
             "server is running and the URL is right (url=..., or FIFTYONE_LABELSTUDIO_URL)."
         )
