@@ -268,6 +268,7 @@ class LabelStudioBackend(foua.AnnotationBackend):
             made["media_mode"],
             run_id=run_id,
             created_tasks=made["created_tasks"],
+            sent_at=made["sent_at"],
             backend=self,
         )
         if launch_editor:
@@ -313,6 +314,8 @@ class LabelStudioAnnotationResults(foua.AnnotationResults):
             only what changed (:class:`.incremental.LoadState`)
         created_tasks (None): the tasks the run made (in a project runs
             share, the run's own)
+        sent_at (None): when the request ended (ISO 8601, UTC): a sample
+            modified after it may hold labels edited in FiftyOne since
         backend (None): the :class:`LabelStudioBackend`
     """
 
@@ -329,6 +332,7 @@ class LabelStudioAnnotationResults(foua.AnnotationResults):
         last_load=None,
         load_state=None,
         created_tasks=None,
+        sent_at=None,
         backend=None,
     ):
         super().__init__(samples, config, anno_key, id_map, backend=backend)
@@ -339,6 +343,7 @@ class LabelStudioAnnotationResults(foua.AnnotationResults):
         self.last_load = last_load
         self.load_state = load_state
         self.created_tasks = list(created_tasks or [])
+        self.sent_at = sent_at
 
     @property
     def project_url(self):
@@ -420,6 +425,7 @@ class LabelStudioAnnotationResults(foua.AnnotationResults):
             last_load=d.get("last_load"),
             load_state=d.get("load_state"),
             created_tasks=d.get("created_tasks"),
+            sent_at=d.get("sent_at"),
         )
 
 

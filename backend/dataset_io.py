@@ -16,6 +16,7 @@ import os
 import re
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
+from datetime import datetime
 from functools import partial
 from typing import Any, Mapping, Sequence
 
@@ -56,8 +57,9 @@ _TEMPORAL = {
 class SampleValues:
     """One sample as a load reads it: its media's size and field values
     (raw); for a video, its frame count, frame rate and ``{frame number:
-    frame id}`` too. ``originals``: its labels as the conversion core takes
-    them, once indexed (see ``loading.index_labels``)."""
+    frame id}`` too; when it was last modified (FiftyOne's
+    ``last_modified_at``, naive UTC). ``originals``: its labels as the
+    conversion core takes them, once indexed (see ``loading.index_labels``)."""
 
     width: int | None
     height: int | None
@@ -65,6 +67,7 @@ class SampleValues:
     frames_count: int = 0
     fps: float = 0.0
     frame_ids: dict[int, str] = dataclass_field(default_factory=dict)
+    modified_at: datetime | None = None
     originals: dict[str, Any] | None = dataclass_field(default=None, repr=False, compare=False)
 
     def frame(self, sample_id: str) -> Frame:
@@ -93,9 +96,11 @@ def read_samples(
     video = collection.media_type == fom.VIDEO
     size = _VIDEO_METADATA if video else ("metadata.width", "metadata.height")
     frames = ["frames.frame_number", "frames.id"] if video else []
-    columns = collection.select(sample_ids).values(["id", *size, *frames, *types], _raw=True)
+    columns = collection.select(sample_ids).values(
+        ["id", "last_modified_at", *size, *frames, *types], _raw=True
+    )
     read = {}
-    for sample_id, *row in zip(*columns):
+    for sample_id, modified_at, *row in zip(*columns):
         media, row = row[: len(size)], row[len(size) :]
         numbers, frame_ids, row = (row[0], row[1], row[2:]) if video else ((), (), row)
         stored = {}
@@ -109,7 +114,10 @@ def read_samples(
             else:
                 stored[name] = stored_value(value, document_type)
         ids = {n: str(i) for n, i in zip(numbers, frame_ids)}
-        read[str(sample_id)] = SampleValues(*media[:2], stored, *media[2:], ids)
+        frames_count, fps = media[2:] or (0, 0.0)
+        read[str(sample_id)] = SampleValues(
+            *media[:2], stored, frames_count, fps, ids, modified_at=modified_at
+        )
     return read
 
 

@@ -45,6 +45,8 @@ from .loading import (
 from .plan import UNEXPECTED, annotator_targets, plan_load, targets
 from .prefetch import Prefetch
 from .progress import report as report_progress
+from .sent_labels import SentResults
+from .tasks import predictions_by_task
 
 logger = logging.getLogger(__name__)
 
@@ -84,9 +86,13 @@ def load_annotations(
             the field and the annotator; see ``annotator_fields`` in the
             report); by default the run's own choice
         full (False): read every task, not only those changed since the last
-            load (the result is the same; a full load also re-applies tasks
-            whose labels were edited in FiftyOne since)
+            load (the result is the same; a full load also re-applies the
+            annotators' edits to labels edited in FiftyOne since)
         **credentials: ``url``, ``api_key`` (never stored)
+
+    A label edited in FiftyOne since the request, which its annotator left
+    as it was sent, keeps the edit (with ``existing_labels="predictions"``,
+    where the task's predictions say what was sent).
 
     Returns:
         the load report: ``loaded``, ``skipped``, ``not_annotated``,
@@ -280,6 +286,8 @@ def read_run(
                 0.1 + 0.7 * done / max(len(sample_ids), 1), f"Converted {done} tasks"
             ),
             annotators,
+            SentResults(lambda: predictions_by_task(connection, results.project_id)),
+            sent_at(results),
         )
     finally:
         ahead.close()
@@ -293,6 +301,14 @@ def read_run(
     tally(loads.report, every, sample_ids)
     wanted = wanted if wanted is not None else {f.name: f.name for f in fields}
     return loads, incremental.LoadState(started.isoformat(), every, wanted, choice, span)
+
+
+def sent_at(results) -> datetime | None:
+    """When the run sent its samples (naive UTC, as FiftyOne's
+    ``last_modified_at``); None for a run requested before this was recorded."""
+    if not results.sent_at:
+        return None
+    return datetime.fromisoformat(results.sent_at).astimezone(timezone.utc).replace(tzinfo=None)
 
 
 def _noting_ids(tasks: Iterable[dict], ids: list) -> Iterator[dict]:

@@ -22,7 +22,8 @@ from ..conversions import FieldSchema, LoadedSample, family_of, labels_of, load_
 from ..conversions.attributes import ANNOTATED_AT, ANNOTATOR
 from ..conversions.base import MALFORMED, sent_results
 from .dataset_io import SampleValues, settle_mask_file
-from .stored_labels import StoredLabelIndex, same_label
+from .sent_labels import left_as_sent
+from .stored_labels import StoredLabelIndex, raw_label, same_label
 from .tasks import SAMPLE_ID
 
 logger = logging.getLogger(__name__)
@@ -157,6 +158,8 @@ def load_tasks(
     choice: str = "latest",
     progress: Callable[[int], None] = lambda done: None,
     annotators: Mapping[Any, str] = {},
+    sent: Callable[[Mapping], list] | None = None,
+    sent_at: datetime | None = None,
 ) -> TaskLoads:
     """Converts a run's tasks, a chunk at a time.
 
@@ -172,11 +175,16 @@ def load_tasks(
             or an annotator's email)
         progress: told how many tasks were read so far
         annotators: ``{user id: email}`` of the server's users
+        sent, sent_at: the results each task was sent with
+            (:class:`.sent_labels.SentResults`) and when the run sent them (naive UTC): a
+            label of a sample modified since, whose regions the annotator
+            left as they were sent, keeps what the dataset holds (an edit
+            made in FiftyOne meanwhile is not undone)
 
     Returns:
         the :class:`TaskLoads` of the samples whose tasks were read
     """
-    sent = set(sample_ids)
+    run_samples = set(sample_ids)
     loads = TaskLoads({})
     stamps: dict[str, str] = {}  # sample id -> updated_at of the annotation loaded
     done = 0
@@ -184,7 +192,7 @@ def load_tasks(
         picks = {}
         for task in chunk:
             sample_id = (task.get("data") or {}).get(SAMPLE_ID)
-            if sample_id not in sent:
+            if sample_id not in run_samples:
                 continue  # another run's, in a project runs share
             annotations = task.get("annotations") or []
             if choice == "all":
@@ -222,8 +230,13 @@ def load_tasks(
                 if None in chosen:
                     load.annotator = annotator_of(chosen[None], annotators)
                     load.annotated_at = _when(chosen[None])
+                modified = load.current.modified_at
+                since = sent is not None and sent_at is not None and modified is not None
+                task_sent = sent(task) if since and modified > sent_at else None
                 for who, annotation in chosen.items():
-                    loaded = _convert(task, annotation, load, fields, loads.report, annotators)
+                    loaded = _convert(
+                        task, annotation, load, fields, loads.report, annotators, task_sent
+                    )
                     if who is None:
                         load.loaded = loaded
                     else:
@@ -271,15 +284,21 @@ def tally(report: LoadReport, tasks: Mapping[str, list], sample_ids: Sequence[st
         )
 
 
-def _convert(task, annotation, load: SampleLoad, fields, report, annotators) -> LoadedSample:
+def _convert(
+    task, annotation, load: SampleLoad, fields, report, annotators, sent=None
+) -> LoadedSample:
     """One annotation's labels; the new and edited ones record who made them
-    and when (``annotator``, ``annotated_at``)."""
+    and when (``annotator``, ``annotated_at``). With the results the task was
+    ``sent`` with, a label its annotator left as sent stays as the sample
+    holds it, unless a load wrote it (an earlier load of another annotation
+    of the task, which this one replaces)."""
     current = load.current or SampleValues(None, None, {})
     sample_id = str(task["data"][SAMPLE_ID])
     frame = current.frame(sample_id)
     originals = index_labels(sample_id, current, fields)
     loaded = load_sample(annotation["result"], fields, frame, originals)
     who, when = annotator_of(annotation, annotators), _when(annotation)
+    as_sent = left_as_sent(sent, annotation) if sent else None
     for f in fields:
         if f.label_type == "scalar":
             continue
@@ -290,6 +309,15 @@ def _convert(task, annotation, load: SampleLoad, fields, report, annotators) -> 
                     labels[label_id] = original  # rebuilt, but the same: unchanged
                     continue
                 if label is original:
+                    continue
+                if (
+                    as_sent
+                    and original is not None
+                    and not f.is_frame_field
+                    and raw_label(original).get(ANNOTATOR) is None  # no load wrote it
+                    and as_sent(label_id)
+                ):
+                    labels[label_id] = original  # edited in FiftyOne since, not by the annotator
                     continue
                 label[ANNOTATOR], label[ANNOTATED_AT] = who, when
                 if original is not None and same_label(label, original):

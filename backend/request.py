@@ -10,6 +10,7 @@ or leaves nothing behind.
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timezone
 from functools import partial
 from typing import Any, Callable
 
@@ -133,6 +134,7 @@ def _request(api, samples, config, fields, sample_ids, filepaths, plan, read, ru
         "id_map": id_map,
         "media_mode": plan.mode,
         "created_tasks": created,
+        "sent_at": datetime.now(timezone.utc).isoformat(),
     }
 
 
@@ -178,6 +180,7 @@ def _append(
         "id_map": id_map,
         "media_mode": plan.mode,
         "created_tasks": created,
+        "sent_at": datetime.now(timezone.utc).isoformat(),
     }
 
 

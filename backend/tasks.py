@@ -202,6 +202,21 @@ def task_ids_by_sample(connection: Connection, project_id: int) -> dict[str, lis
         page += 1
 
 
+def predictions_by_task(connection: Connection, project_id: int) -> dict[int, list[dict]]:
+    """``{task id: [prediction]}`` of every prediction of a project (one
+    ``GET``: Label Studio does not page this list)."""
+    body = connection.request(
+        "GET",
+        "api/predictions/",
+        f"list the predictions of project {project_id}",
+        params={"project": project_id},
+    )
+    found: dict[int, list[dict]] = {}
+    for prediction in body if isinstance(body, list) else (body or {}).get("results", []):
+        found.setdefault(prediction.get("task"), []).append(prediction)
+    return found
+
+
 def _batches(tasks: Iterable[dict]) -> Iterator[list[dict]]:
     batch, size, limit = [], 0, min(FIRST_IMPORT_TASKS, TASKS_PER_IMPORT)
     for task in tasks:

@@ -134,7 +134,8 @@ def load_form(ctx, inputs) -> bool:
         label="Read every task",
         description=(
             "By default only the tasks changed since the last load are read (the result is the "
-            "same); every task also re-applies labels edited in FiftyOne since"
+            "same); every task also re-applies annotators' edits to labels edited in FiftyOne "
+            "since"
         ),
         view=types.CheckboxView(),
     )

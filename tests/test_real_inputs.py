@@ -698,3 +698,72 @@ def test_a_load_into_a_field_holding_copies_of_the_run_labels_edits_them(
     [copy] = dataset.first().gt_copy.detections
     assert copy.id == box.id and copy.bounding_box[0] == pytest.approx(0.2, abs=1e-9)
     assert dataset.first().gt.detections[0].bounding_box[0] == pytest.approx(0.1, abs=1e-9)
+
+
+@pytest.mark.parametrize("read", ["export", "snapshot"])
+def test_a_label_edited_in_fiftyone_since_the_request_is_kept_where_the_annotator_left_it(
+    label_studio, dataset, media_dir, load, read, request
+):
+    """A box moved in FiftyOne after the request, which the annotator left as
+    it was sent: the load keeps FiftyOne's edit, whether the annotator moved
+    another box of the task or accepted it all, on a first load (which reads
+    Label Studio's synchronous export, which gives predictions by id, or a
+    snapshot) and on a load of the tasks changed since (the tasks API). A box
+    the annotator moved takes the annotator's edit."""
+    if read == "snapshot":
+        request.getfixturevalue("snapshot_exports")
+    paths = write_images(media_dir, [(40, 30)] * 2)
+    boxes = [[0.1, 0.1, 0.3, 0.3], [0.5, 0.5, 0.3, 0.3]]
+    dataset.add_samples(
+        [
+            fo.Sample(
+                filepath=path,
+                gt=fol.Detections(
+                    detections=[fol.Detection(label="cat", bounding_box=b) for b in boxes]
+                ),
+            )
+            for path in paths
+        ]
+    )
+    results = annotate(dataset, "since", label_studio, label_field="gt", classes=["cat"])
+    for sample in dataset:  # edited in FiftyOne: the first box moved, the second relabeled
+        first, second = sample.gt.detections
+        first.bounding_box = [0.2, 0.15, 0.3, 0.3]
+        second.confidence = 0.5
+        sample.save()
+    annotator = Annotator(label_studio.url, label_studio.pat)
+    by_sample = annotator.tasks(results.project_id)
+    edited_id, accepted_id = dataset.values("id")
+    result = annotator.predicted(by_sample[edited_id])
+    result[1]["value"]["x"] += 10.0  # the annotator moves the second box only
+    annotator.submit(by_sample[edited_id], result)
+    annotator.submit(by_sample[accepted_id], annotator.predicted(by_sample[accepted_id]))
+    before = frozen(dataset, ["gt"])
+
+    report = load(dataset, "since")
+    after = frozen(dataset, ["gt"])
+    assert_values_equal(after[accepted_id]["gt"], before[accepted_id]["gt"], "accepted")
+    first, second = after[edited_id]["gt"].detections
+    assert_values_equal(first, before[edited_id]["gt"].detections[0], "left by the annotator")
+    assert second.id == before[edited_id]["gt"].detections[1].id
+    assert second.bounding_box == pytest.approx([0.6, 0.5, 0.3, 0.3], abs=1e-9)
+    assert report["edited"] == 1
+
+    # later: the first box moved again in FiftyOne, and the annotator, back
+    # at the accepted task, moves its second box
+    sample = dataset[accepted_id]
+    sample.gt.detections[0].bounding_box = [0.25, 0.2, 0.3, 0.3]
+    sample.save()
+    result = annotator.predicted(by_sample[accepted_id])
+    result[1]["value"]["y"] += 10.0
+    [annotation] = annotator.tasks(results.project_id)[accepted_id]["annotations"]
+    annotator.ls.annotations.update(id=annotation["id"], result=result)
+    before = frozen(dataset, ["gt"])
+
+    report = load(dataset, "since")
+    after = frozen(dataset, ["gt"])
+    first, second = after[accepted_id]["gt"].detections
+    assert_values_equal(first, before[accepted_id]["gt"].detections[0], "left again")
+    assert second.bounding_box == pytest.approx([0.5, 0.6, 0.3, 0.3], abs=1e-9)
+    assert_values_equal(after[edited_id]["gt"], before[edited_id]["gt"], "not read again")
+    assert report["edited"] == 1
