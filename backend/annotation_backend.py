@@ -9,6 +9,8 @@ is loaded: their names are part of every run and must not move.
 
 from __future__ import annotations
 
+import difflib
+import inspect
 import logging
 import sys
 import uuid
@@ -198,8 +200,40 @@ def _check_choice(name: str, value: Any, choices: Sequence[str]) -> None:
         raise ValueError(f"{name}={value!r} is not one of {', '.join(map(repr, choices))}")
 
 
+def unknown_parameters(config: LabelStudioBackendConfig) -> str | None:
+    """What is wrong with parameters of ``annotate()`` that neither FiftyOne
+    nor this backend takes (FiftyOne would store them with the run, unused:
+    a mistyped ``existing_labels`` would send predictions without a word, a
+    key given as ``token`` would be kept in the database), or None.
+
+    Example:
+        >>> config = LabelStudioBackendConfig("labelstudio", {}, existing_label="annotations")
+        >>> print(unknown_parameters(config))  # doctest: +ELLIPSIS
+        annotate() got existing_label (did you mean existing_labels?), which the Label Studio backend does not take; ...
+    """
+    known = set(inspect.signature(type(config).__init__).parameters) - {"self", "kwargs"}
+    unknown = sorted(k for k in vars(config) if not k.startswith("_") and k not in known)
+    if not unknown:
+        return None
+    guesses = {k: difflib.get_close_matches(k, sorted(known), 1) for k in unknown}
+    named = ", ".join(f"{k} (did you mean {g[0]}?)" if g else k for k, g in guesses.items())
+    return (
+        f"annotate() got {named}, which the Label Studio backend does not take; its "
+        f"parameters are {', '.join(sorted(known - {'name', 'label_schema'}))} (the key is "
+        "api_key). Nothing was made."
+    )
+
+
 class LabelStudioBackend(foua.AnnotationBackend):
     """Annotates FiftyOne samples in Label Studio."""
+
+    def ensure_requirements(self):
+        """FiftyOne calls it first in ``annotate()``: unknown parameters are
+        refused here, before the run is recorded."""
+        super().ensure_requirements()
+        problem = unknown_parameters(self.config)
+        if problem:
+            raise ValueError(problem)
 
     @property
     def supported_media_types(self):

@@ -538,6 +538,12 @@ BAD_INPUT = [
     ({"media": "url"}, ValueError, "media='url' needs http"),
     ({"url": "not a url"}, LabelStudioError, "is not a Label Studio URL"),
     ({"timeout": -1}, ValueError, "timeout=-1 must be a positive number"),
+    (
+        {"existing_label": "annotations"},
+        ValueError,
+        "got existing_label (did you mean existing_labels",
+    ),
+    ({"token": "x"}, ValueError, "got token, which the Label Studio backend does not take"),
 ]
 
 
