@@ -15,7 +15,7 @@ import logging
 import sys
 import uuid
 import webbrowser
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 import fiftyone.core.fields as fof
 import fiftyone.core.media as fom
@@ -157,7 +157,13 @@ class LabelStudioBackendConfig(foua.AnnotationBackendConfig):
         # it is the rectangle's own, not a control of its own
         self._label_schema = without_geometry(schema)
 
-    def load_credentials(self, url=None, api_key=None, annotation_choice=None):
+    def load_credentials(self, url=None, api_key=None, annotation_choice=None, **unknown):
+        if unknown:  # FiftyOne passes on what a load was given and it does not take
+            raise TypeError(
+                f"load_annotations() got {did_you_mean(unknown, _LOAD_PARAMETERS)}, which it "
+                f"does not take; its parameters are {', '.join(_LOAD_PARAMETERS)}. Nothing "
+                "was changed."
+            )
         # the run's own server, unless told otherwise; FiftyOne would replace it
         # with the annotation config's URL
         self._load_parameters(url=url or self.url, api_key=api_key)
@@ -212,16 +218,44 @@ def unknown_parameters(config: LabelStudioBackendConfig) -> str | None:
         annotate() got existing_label (did you mean existing_labels?), which the Label Studio backend does not take; ...
     """
     known = set(inspect.signature(type(config).__init__).parameters) - {"self", "kwargs"}
-    unknown = sorted(k for k in vars(config) if not k.startswith("_") and k not in known)
+    # FiftyOne passes on the annotation config's config_cls when given another
+    unknown = sorted(
+        k for k in vars(config) if not k.startswith("_") and k not in known | {"config_cls"}
+    )
     if not unknown:
         return None
-    guesses = {k: difflib.get_close_matches(k, sorted(known), 1) for k in unknown}
-    named = ", ".join(f"{k} (did you mean {g[0]}?)" if g else k for k, g in guesses.items())
     return (
-        f"annotate() got {named}, which the Label Studio backend does not take; its "
+        f"annotate() got {did_you_mean(unknown, known)}, which the Label Studio backend does not take; its "
         f"parameters are {', '.join(sorted(known - {'name', 'label_schema'}))} (the key is "
         "api_key). Nothing was made."
     )
+
+
+_LOAD_PARAMETERS = (
+    "dest_field",
+    "unexpected",
+    "cleanup",
+    "annotation_choice",
+    "full",
+    "url",
+    "api_key",
+)
+"""What a load takes (``full``: the plugin's ``load_annotations()`` only)."""
+
+
+def did_you_mean(unknown: Iterable[str], known: Iterable[str]) -> str:
+    """The unknown names, each with the known one it may be a typo of.
+
+    Example:
+        >>> did_you_mean(["dest_feild", "token"], ["dest_field", "api_key"])
+        'dest_feild (did you mean dest_field?), token'
+    """
+    known = sorted(known)
+    named = []
+    for name in unknown:
+        guess = difflib.get_close_matches(name, known, 1)
+        named.append(f"{name} (did you mean {guess[0]}?)" if guess else name)
+    return ", ".join(named)
 
 
 class LabelStudioBackend(foua.AnnotationBackend):
@@ -350,6 +384,9 @@ class LabelStudioAnnotationResults(foua.AnnotationResults):
             share, the run's own)
         sent_at (None): when the request ended (ISO 8601, UTC): a sample
             modified after it may hold labels edited in FiftyOne since
+        loaded_regions (None): ``{field: {label id: fingerprint}}`` of the
+            regions loads wrote labels of the run's fields from (see
+            :mod:`.sent_labels`)
         backend (None): the :class:`LabelStudioBackend`
     """
 
@@ -367,6 +404,7 @@ class LabelStudioAnnotationResults(foua.AnnotationResults):
         load_state=None,
         created_tasks=None,
         sent_at=None,
+        loaded_regions=None,
         backend=None,
     ):
         super().__init__(samples, config, anno_key, id_map, backend=backend)
@@ -378,6 +416,7 @@ class LabelStudioAnnotationResults(foua.AnnotationResults):
         self.load_state = load_state
         self.created_tasks = list(created_tasks or [])
         self.sent_at = sent_at
+        self.loaded_regions = loaded_regions or {}
 
     @property
     def project_url(self):
@@ -460,6 +499,7 @@ class LabelStudioAnnotationResults(foua.AnnotationResults):
             load_state=d.get("load_state"),
             created_tasks=d.get("created_tasks"),
             sent_at=d.get("sent_at"),
+            loaded_regions=d.get("loaded_regions"),
         )
 
 

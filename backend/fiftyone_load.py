@@ -21,7 +21,14 @@ from ..conversions.attributes import ANNOTATED_AT, ANNOTATOR
 from ..conversions.schema import VIDEO_TYPES
 from . import run_lock
 from .dataset_io import all_slices, write_field
-from .load import begin_export, live_fields, load_run_results, read_run, read_unloaded
+from .load import (
+    begin_export,
+    live_fields,
+    load_run_results,
+    note_written,
+    read_run,
+    read_unloaded,
+)
 from .loading import TaskLoads, cycle_collection_paused, label_dicts, label_index
 from .plan import plan_load, recorded_ids, targets
 from .progress import report as report_progress
@@ -45,6 +52,7 @@ def download_annotations(api, results) -> dict:
         config = results.config
         stored = load_run_results(dataset, results.key, url=config.url, api_key=config.api_key)
         results.id_map, results.sample_ids = stored.id_map, stored.sample_ids
+        results.loaded_regions = stored.loaded_regions
         schema = results.config.label_schema
         types = scalar_types(dataset, schema)
         choice = config.take_choice_of_load()
@@ -80,6 +88,7 @@ def download_annotations(api, results) -> dict:
             **loads.report.as_dict(),
         }
         results._not_merged = _not_merged(loads, fields)
+        results._written = loads.written
         # FiftyOne may merge into a dest_field: the next plugin load reads everything
         results.load_state = None
     finally:
@@ -151,7 +160,10 @@ def write_what_fiftyone_does_not(dataset, results) -> None:
     or a ``dest_field``), as it names them to the results' ``_update_id_map``."""
     changes = getattr(results, "_not_merged", None)
     merged = getattr(results, "_merged_fields", ())
-    results._not_merged, results._merged_fields = None, ()
+    written = getattr(results, "_written", None)
+    results._not_merged, results._merged_fields, results._written = None, (), None
+    if written is not None:  # the fields merged into themselves
+        note_written(results, written, merged)
     if not changes:
         return
     collection = all_slices(dataset)

@@ -35,6 +35,7 @@ from .dataset_io import ensure_metadata, read_samples, write_field
 from .export import ProjectExport
 from .loading import (
     ANNOTATION_CHOICES,
+    References,
     SampleLoad,
     TaskLoads,
     cycle_collection_paused,
@@ -86,17 +87,16 @@ def load_annotations(
             the field and the annotator; see ``annotator_fields`` in the
             report); by default the run's own choice
         full (False): read every task, not only those changed since the last
-            load (the result is the same; a full load also re-applies the
-            annotators' edits to labels edited in FiftyOne since)
+            load (the result is the same)
         **credentials: ``url``, ``api_key`` (never stored)
 
-    A label edited in FiftyOne since the request, which its annotator left
-    as it was sent, keeps the edit (with ``existing_labels="predictions"``,
-    where the task's predictions say what was sent).
+    A label edited in FiftyOne since the request or a load, which its
+    annotator has not changed since, keeps the edit (see :mod:`.sent_labels`).
 
     Returns:
         the load report: ``loaded``, ``skipped``, ``not_annotated``,
-        ``missing`` samples; ``added``, ``edited``, ``deleted`` labels;
+        ``missing`` samples; ``added``, ``edited``, ``deleted`` and ``kept``
+        (edited in FiftyOne, left alone by annotators) labels;
         ``unexpected`` and ``problems`` regions; ``changed`` tasks read;
         ``incremental``; with ``"all"``, ``annotator_fields`` and ``agreement``;
         with ``unexpected="return"``, ``unexpected_labels`` ``{field: {type:
@@ -169,6 +169,7 @@ def load_annotations(
                 outcome["annotator_fields"] = _annotator_fields(live)
                 outcome["agreement"] = agreement.measure(dataset, live, loads)
             results.load_state = tasks.as_dict()
+            note_written(results, loads.written, [t.dest for t in live if t.in_place])
             record_load(dataset, results, loads, plan.known, outcome)
     finally:
         if export is not None:
@@ -286,8 +287,12 @@ def read_run(
                 0.1 + 0.7 * done / max(len(sample_ids), 1), f"Converted {done} tasks"
             ),
             annotators,
-            SentResults(lambda: predictions_by_task(connection, results.project_id)),
-            sent_at(results),
+            References(
+                SentResults(lambda: predictions_by_task(connection, results.project_id)),
+                sent_at(results),
+                {} if choice == "all" else results.loaded_regions,
+                record=choice != "all",
+            ),
         )
     finally:
         ahead.close()
@@ -301,6 +306,15 @@ def read_run(
     tally(loads.report, every, sample_ids)
     wanted = wanted if wanted is not None else {f.name: f.name for f in fields}
     return loads, incremental.LoadState(started.isoformat(), every, wanted, choice, span)
+
+
+def note_written(results, written: dict, fields: Iterable[str]) -> None:
+    """Keeps with the run the fingerprints of the regions a load gave the
+    labels of ``fields`` (loaded into themselves; ``written``: the load's
+    ``TaskLoads.written``): what the next load compares the annotations with."""
+    for name in fields:
+        if written.get(name):
+            results.loaded_regions.setdefault(name, {}).update(written[name])
 
 
 def sent_at(results) -> datetime | None:

@@ -20,10 +20,10 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from ..conversions import FieldSchema, LoadedSample, family_of, labels_of, load_sample
 from ..conversions.attributes import ANNOTATED_AT, ANNOTATOR
-from ..conversions.base import MALFORMED, sent_results
+from ..conversions.base import MALFORMED, derived_label_id, sent_results, split_region_id
 from .dataset_io import SampleValues, settle_mask_file
-from .sent_labels import left_as_sent
-from .stored_labels import StoredLabelIndex, raw_label, same_label
+from .sent_labels import LeftAlone
+from .stored_labels import StoredLabelIndex, same_label
 from .tasks import SAMPLE_ID
 
 logger = logging.getLogger(__name__)
@@ -44,7 +44,9 @@ class LoadReport:
 
     Tasks: ``loaded`` (a completed annotation was loaded), ``skipped`` (its
     annotators skipped it), ``not_annotated``, ``missing`` (the sample's task
-    is gone from Label Studio); labels: ``added``, ``edited``, ``deleted``;
+    is gone from Label Studio); labels: ``added``, ``edited``, ``deleted``,
+    and ``kept`` (edited in FiftyOne since the request or a load, and not
+    changed by their annotators since: their FiftyOne edits stay);
     ``unexpected`` results fit no field of the run and ``problems`` are
     malformed regions, both skipped with a warning; ``changed`` tasks were
     read (all of them, or those changed since the last load).
@@ -57,6 +59,7 @@ class LoadReport:
     added: int = 0
     edited: int = 0
     deleted: int = 0
+    kept: int = 0
     unexpected: int = 0
     problems: int = 0
     changed: int = 0
@@ -91,11 +94,36 @@ class SampleLoad:
 @dataclass
 class TaskLoads:
     """The samples whose tasks a load read, with what those hold; each task's
-    ``[sample id, state]``; and the report."""
+    ``[sample id, state]``; the report; and ``{field: {label id:
+    fingerprint}}`` of the regions of the labels the annotations gave that
+    differ from what was sent (see :class:`References`)."""
 
     samples: dict[str, SampleLoad]
     tasks: dict[str, list] = dataclass_field(default_factory=dict)
     report: LoadReport = dataclass_field(default_factory=LoadReport)
+    written: dict[str, dict[str, str]] = dataclass_field(default_factory=dict)
+
+
+@dataclass
+class References:
+    """What a load compares annotations with, to tell the annotators' edits
+    from edits made in FiftyOne (see :mod:`.sent_labels`).
+
+    Args:
+        sent: ``(task) -> results`` it was sent with (:class:`.sent_labels.SentResults`)
+        sent_at: when the run sent its samples (naive UTC, as FiftyOne's
+            ``last_modified_at``): the labels of samples modified since are
+            compared; None for none
+        written: ``{field: {label id: fingerprint}}`` of the regions earlier
+            loads wrote labels from
+        record: whether the load notes the fingerprints of the labels it
+            gives (``TaskLoads.written``), for a load into the fields themselves
+    """
+
+    sent: Callable[[Mapping], list]
+    sent_at: datetime | None
+    written: Mapping[str, Mapping[str, str]] = dataclass_field(default_factory=dict)
+    record: bool = True
 
 
 def choose_annotation(
@@ -158,8 +186,7 @@ def load_tasks(
     choice: str = "latest",
     progress: Callable[[int], None] = lambda done: None,
     annotators: Mapping[Any, str] = {},
-    sent: Callable[[Mapping], list] | None = None,
-    sent_at: datetime | None = None,
+    references: References | None = None,
 ) -> TaskLoads:
     """Converts a run's tasks, a chunk at a time.
 
@@ -175,11 +202,10 @@ def load_tasks(
             or an annotator's email)
         progress: told how many tasks were read so far
         annotators: ``{user id: email}`` of the server's users
-        sent, sent_at: the results each task was sent with
-            (:class:`.sent_labels.SentResults`) and when the run sent them (naive UTC): a
-            label of a sample modified since, whose regions the annotator
-            left as they were sent, keeps what the dataset holds (an edit
-            made in FiftyOne meanwhile is not undone)
+        references: what annotations are compared with: a label of a
+            sample modified since the request, whose regions the annotator
+            left as the field last got them, keeps what the dataset holds (an
+            edit made in FiftyOne meanwhile is not undone)
 
     Returns:
         the :class:`TaskLoads` of the samples whose tasks were read
@@ -230,13 +256,8 @@ def load_tasks(
                 if None in chosen:
                     load.annotator = annotator_of(chosen[None], annotators)
                     load.annotated_at = _when(chosen[None])
-                modified = load.current.modified_at
-                since = sent is not None and sent_at is not None and modified is not None
-                task_sent = sent(task) if since and modified > sent_at else None
                 for who, annotation in chosen.items():
-                    loaded = _convert(
-                        task, annotation, load, fields, loads.report, annotators, task_sent
-                    )
+                    loaded = _convert(task, annotation, load, fields, loads, annotators, references)
                     if who is None:
                         load.loaded = loaded
                     else:
@@ -285,23 +306,45 @@ def tally(report: LoadReport, tasks: Mapping[str, list], sample_ids: Sequence[st
 
 
 def _convert(
-    task, annotation, load: SampleLoad, fields, report, annotators, sent=None
+    task, annotation, load: SampleLoad, fields, loads: TaskLoads, annotators, references=None
 ) -> LoadedSample:
     """One annotation's labels; the new and edited ones record who made them
-    and when (``annotator``, ``annotated_at``). With the results the task was
-    ``sent`` with, a label its annotator left as sent stays as the sample
-    holds it, unless a load wrote it (an earlier load of another annotation
-    of the task, which this one replaces)."""
+    and when (``annotator``, ``annotated_at``). With ``references``, a label
+    of a sample modified since the request, which its annotator left as the
+    field last got it, stays as the sample holds it; the fingerprints of the
+    labels that differ from what was sent are noted in ``loads.written``."""
+    report = loads.report
     current = load.current or SampleValues(None, None, {})
     sample_id = str(task["data"][SAMPLE_ID])
     frame = current.frame(sample_id)
     originals = index_labels(sample_id, current, fields)
     loaded = load_sample(annotation["result"], fields, frame, originals)
     who, when = annotator_of(annotation, annotators), _when(annotation)
-    as_sent = left_as_sent(sent, annotation) if sent else None
+    modified = current.modified_at
+    compared = (
+        references is not None
+        and references.sent_at is not None
+        and modified is not None
+        and modified > references.sent_at
+    )
+    alone: list[LeftAlone] = []  # made when first needed
+
+    def left_alone() -> LeftAlone:
+        if not alone:
+            alone.append(
+                LeftAlone(
+                    annotation,
+                    lambda: references.sent(task),
+                    references.written,
+                    _label_id_of(fields, frame),
+                )
+            )
+        return alone[0]
+
     for f in fields:
         if f.label_type == "scalar":
             continue
+        noted = references is not None and references.record and not f.is_frame_field
         for labels, before in label_dicts(loaded.values.get(f.name), originals[f.name], f):
             for label_id, label in labels.items():
                 original = before.get(label_id)
@@ -310,20 +353,19 @@ def _convert(
                     continue
                 if label is original:
                     continue
-                if (
-                    as_sent
-                    and original is not None
-                    and not f.is_frame_field
-                    and raw_label(original).get(ANNOTATOR) is None  # no load wrote it
-                    and as_sent(label_id)
-                ):
+                if compared and original is not None and noted and left_alone()(f.name, label_id):
                     labels[label_id] = original  # edited in FiftyOne since, not by the annotator
+                    report.kept += 1
                     continue
                 label[ANNOTATOR], label[ANNOTATED_AT] = who, when
                 if original is not None and same_label(label, original):
                     labels[label_id] = original  # loaded before, by the same annotation
                 elif f.label_type in _MASK_TYPES:
                     settle_mask_file(label)
+                if noted:
+                    made = left_alone().fingerprint(label_id)
+                    if made is not None:
+                        loads.written.setdefault(f.name, {})[label_id] = made
     _check_frames_count(task, annotation, frame)
     for problem in loaded.problems:
         logger.warning(
@@ -336,6 +378,26 @@ def _convert(
     report.problems += len(loaded.problems)
     report.unexpected += sum(len(stray.results) for stray in loaded.unexpected)
     return loaded
+
+
+def _label_id_of(fields: Sequence[FieldSchema], frame) -> Callable[[dict], str | None]:
+    """``(result) -> label id`` a region loads as, for :class:`LeftAlone`:
+    the one its id holds, or (drawn in Label Studio, a single part) the one
+    derived from it; None for results of other controls."""
+    field_of = {}
+    for f in fields:
+        field_of[f.control] = f.name
+        field_of.update((a.control(f.control), f.name) for a in f.attributes)
+
+    def label_id(result: dict) -> str | None:
+        region_id = str(result.get("id"))
+        own, _ = split_region_id(region_id)
+        name = field_of.get(result.get("from_name"))
+        if own is not None or name is None:
+            return own
+        return derived_label_id(frame, name, region_id)
+
+    return label_id
 
 
 def index_labels(sample_id: str, sample: SampleValues, fields: Sequence[FieldSchema]) -> dict:

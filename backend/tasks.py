@@ -24,6 +24,10 @@ FPS = "fps"
 """Task data key holding a video's frame rate (FiftyOne's ``metadata.frame_rate``)."""
 
 MODEL_VERSION = "fiftyone"
+SENT_IMPORT_ID = 510000
+"""The ``id`` an annotation of existing labels is imported with
+(``existing_labels="annotations"``): Label Studio keeps it as the
+annotation's ``import_id``, so that a load knows the annotation the run sent."""
 EXISTING_LABELS = ("predictions", "annotations")
 TASKS_PER_IMPORT = 1000
 FIRST_IMPORT_TASKS = 200
@@ -66,7 +70,7 @@ def task_of(
         if existing_labels == "annotations":
             # imported annotations count as ground truth unless told otherwise,
             # which hides them from Label Studio's progress counts
-            task["annotations"] = [{"result": results, "ground_truth": False}]
+            task["annotations"] = [{"id": SENT_IMPORT_ID, "result": results, "ground_truth": False}]
         else:
             task["predictions"] = [{"result": results, "model_version": MODEL_VERSION}]
     return task

@@ -70,6 +70,7 @@ class LoadAnnotations(foo.Operator):
             ("added", "Labels added"),
             ("edited", "Labels edited"),
             ("deleted", "Labels deleted"),
+            ("kept", "Labels edited in FiftyOne, kept (annotators left them)"),
             ("loaded", "Tasks loaded"),
             ("skipped", "Tasks skipped by annotators"),
             ("not_annotated", "Tasks not annotated yet"),
@@ -134,8 +135,7 @@ def load_form(ctx, inputs) -> bool:
         label="Read every task",
         description=(
             "By default only the tasks changed since the last load are read (the result is the "
-            "same); every task also re-applies annotators' edits to labels edited in FiftyOne "
-            "since"
+            "same)"
         ),
         view=types.CheckboxView(),
     )

@@ -561,6 +561,20 @@ def test_bad_python_input_is_refused_before_anything_changes(
     assert_unchanged(dataset, before)
 
 
+def test_a_mistyped_load_parameter_is_named_with_the_one_it_may_mean(label_studio, dataset, images):
+    """Either load given a parameter it does not take: an error naming it and
+    the one meant (FiftyOne's passed it on to ``load_credentials()``, which
+    failed with Python's bare TypeError), nothing changed."""
+    labeled_dataset(dataset, images, [(30, 20)])
+    annotate(dataset, "typo", label_studio.url, label_studio.pat)
+    before = snapshot(dataset)
+    for load in (load_annotations, fo.Dataset.load_annotations):
+        with pytest.raises(TypeError, match=r"got dest_feild \(did you mean dest_field\?\)"):
+            load(dataset, "typo", dest_feild="x", api_key=label_studio.pat)
+    assert_unchanged(dataset, before)
+    assert dataset.load_annotation_results("typo").last_load is None
+
+
 def test_a_label_no_export_takes_fails_naming_the_sample_and_cleans_up(
     label_studio, dataset, images
 ):

@@ -747,17 +747,29 @@ def test_a_label_edited_in_fiftyone_since_the_request_is_kept_where_the_annotato
     assert_values_equal(first, before[edited_id]["gt"].detections[0], "left by the annotator")
     assert second.id == before[edited_id]["gt"].detections[1].id
     assert second.bounding_box == pytest.approx([0.6, 0.5, 0.3, 0.3], abs=1e-9)
-    assert report["edited"] == 1
+    assert (report["edited"], report["kept"]) == (1, 2)
 
-    # later: the first box moved again in FiftyOne, and the annotator, back
-    # at the accepted task, moves its second box
-    sample = dataset[accepted_id]
-    sample.gt.detections[0].bounding_box = [0.25, 0.2, 0.3, 0.3]
-    sample.save()
-    result = annotator.predicted(by_sample[accepted_id])
+    # later, in FiftyOne: the accepted task's first box moved again, and the
+    # box the annotator moved (which the load wrote) resized; in Label
+    # Studio: the annotator moves the accepted task's second box, and draws a
+    # box in the other task
+    for sample_id, index, box in (
+        (accepted_id, 0, [0.25, 0.2, 0.3, 0.3]),
+        (edited_id, 1, [0.6, 0.5, 0.2, 0.2]),
+    ):
+        sample = dataset[sample_id]
+        sample.gt.detections[index].bounding_box = box
+        sample.save()
+    annotations = {
+        sid: task["annotations"][0] for sid, task in annotator.tasks(results.project_id).items()
+    }
+    result = annotations[accepted_id]["result"]
     result[1]["value"]["y"] += 10.0
-    [annotation] = annotator.tasks(results.project_id)[accepted_id]["annotations"]
-    annotator.ls.annotations.update(id=annotation["id"], result=result)
+    annotator.ls.annotations.update(id=annotations[accepted_id]["id"], result=result)
+    drawn = copy.deepcopy(annotations[edited_id]["result"][0])
+    drawn["id"], drawn["value"]["x"] = "drawn1", 70.0
+    result = [*annotations[edited_id]["result"], drawn]
+    annotator.ls.annotations.update(id=annotations[edited_id]["id"], result=result)
     before = frozen(dataset, ["gt"])
 
     report = load(dataset, "since")
@@ -765,5 +777,33 @@ def test_a_label_edited_in_fiftyone_since_the_request_is_kept_where_the_annotato
     first, second = after[accepted_id]["gt"].detections
     assert_values_equal(first, before[accepted_id]["gt"].detections[0], "left again")
     assert second.bounding_box == pytest.approx([0.5, 0.6, 0.3, 0.3], abs=1e-9)
-    assert_values_equal(after[edited_id]["gt"], before[edited_id]["gt"], "not read again")
-    assert report["edited"] == 1
+    *kept, added = after[edited_id]["gt"].detections
+    assert_values_equal(kept, before[edited_id]["gt"].detections, "both left alone")
+    assert added.bounding_box[0] == pytest.approx(0.7, abs=1e-9)
+    assert (report["edited"], report["added"], report["kept"]) == (1, 1, 3)
+
+
+def test_an_imported_annotation_nobody_touched_keeps_fiftyone_edits(
+    label_studio, dataset, media_dir, load
+):
+    """With ``existing_labels="annotations"``, the annotation the request
+    imported counts as an annotator's; while nobody has updated it, it is
+    what was sent, so a box moved in FiftyOne since stays moved, unstamped
+    (the load undid the move, as the import's user's edit)."""
+    [path] = write_images(media_dir, [(40, 30)])
+    boxes = [
+        fol.Detection(label="cat", bounding_box=[0.1 + 0.4 * i, 0.1, 0.3, 0.3]) for i in (0, 1)
+    ]
+    dataset.add_sample(fo.Sample(filepath=path, gt=fol.Detections(detections=boxes)))
+    annotate(
+        dataset, "imported", label_studio, label_field="gt", classes=["cat"],
+        existing_labels="annotations",
+    )  # fmt: skip
+    sample = dataset.first()
+    sample.gt.detections[0].bounding_box = [0.2, 0.2, 0.3, 0.3]
+    sample.save()
+    before = frozen(dataset, ["gt"])
+
+    report = load(dataset, "imported")
+    assert_values_equal(frozen(dataset, ["gt"]), before, "untouched task")
+    assert (report["edited"], report["kept"]) == (0, 1)
