@@ -26,6 +26,7 @@ from ..conversions.attributes import ATTRIBUTE_TYPES, GEOMETRY, recommended_attr
 from ..conversions.schema import VIDEO_TYPES
 from . import fiftyone_load, incremental, load, projects, request, tasks
 from .client import DEFAULT_TIMEOUT, Connection, LabelStudioError, ServerInfo
+from .collector import cycle_collection_paused
 from .media import MEDIA_MODES
 
 logger = logging.getLogger(__name__)
@@ -361,7 +362,8 @@ class LabelStudioBackend(foua.AnnotationBackend):
                 )
                 return
             run_results._key = key = current
-        super().save_run_results(samples, key, run_results, overwrite=overwrite, cache=cache)
+        with cycle_collection_paused():  # serializing the id_map makes an object per id
+            super().save_run_results(samples, key, run_results, overwrite=overwrite, cache=cache)
 
 
 class LabelStudioAnnotationResults(foua.AnnotationResults):

@@ -20,6 +20,7 @@ from ..conversions import FieldSchema, family_of
 from ..conversions.attributes import ANNOTATED_AT, ANNOTATOR
 from ..conversions.schema import VIDEO_TYPES
 from . import run_lock
+from .collector import cycle_collection_paused
 from .dataset_io import all_slices, write_field
 from .load import (
     begin_export,
@@ -29,7 +30,7 @@ from .load import (
     read_run,
     read_unloaded,
 )
-from .loading import TaskLoads, cycle_collection_paused, label_dicts, label_index
+from .loading import TaskLoads, label_dicts, label_index
 from .plan import plan_load, recorded_ids, targets
 from .progress import report as report_progress
 from .stored_labels import as_label

@@ -31,6 +31,7 @@ import fiftyone.core.annotation as foan
 from ..conversions import family_of, field_schemas, has_control
 from . import agreement, incremental, projects, run_lock
 from .client import LabelStudioError, NotFoundError, key_refused, url_unreached
+from .collector import cycle_collection_paused
 from .dataset_io import ensure_metadata, read_samples, write_field
 from .export import ProjectExport
 from .loading import (
@@ -38,7 +39,6 @@ from .loading import (
     References,
     SampleLoad,
     TaskLoads,
-    cycle_collection_paused,
     index_labels,
     load_tasks,
     tally,

@@ -9,10 +9,8 @@ or whose task was deleted in Label Studio, loads nothing.
 
 from __future__ import annotations
 
-import gc
 import itertools
 import logging
-from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import datetime, timezone
@@ -95,8 +93,8 @@ class SampleLoad:
 class TaskLoads:
     """The samples whose tasks a load read, with what those hold; each task's
     ``[sample id, state]``; the report; and ``{field: {label id:
-    fingerprint}}`` of the regions of the labels the annotations gave that
-    differ from what was sent (see :class:`References`)."""
+    fingerprint}}`` of the regions of the labels the annotations changed
+    (see :class:`References`)."""
 
     samples: dict[str, SampleLoad]
     tasks: dict[str, list] = dataclass_field(default_factory=dict)
@@ -266,23 +264,6 @@ def load_tasks(
         done += len(chunk)
         progress(done)
     return loads
-
-
-@contextmanager
-def cycle_collection_paused() -> Iterator[None]:
-    """Pauses Python's cyclic garbage collector (``gc``) while a load reads,
-    converts and writes: each of its passes walks every object alive, and a
-    load makes millions (the samples it holds, the tasks, the labels) that
-    it frees by reference counting. Parsing an export of 10,000 tasks (43 MB)
-    in a process holding their samples took 1.3 to 1.6 s with it on, 0.6 s
-    paused. The collector is on again afterwards, unless it was off before."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def tally(report: LoadReport, tasks: Mapping[str, list], sample_ids: Sequence[str]) -> None:

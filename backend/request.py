@@ -29,6 +29,7 @@ from ..conversions import (
 from ..conversions.schema import grown_config, schema_problem
 from . import orphans, projects, tasks
 from .client import LabelStudioError
+from .collector import cycle_collection_paused
 from .dataset_io import SampleValues, all_slices, ensure_metadata, label_class, read_samples
 from .label_fields import existing_fields, unlisted_classes
 from .media import LocalFiles, check_files_exist, media_urls, plan_media
@@ -75,13 +76,14 @@ def request_annotations(api, samples, config, scalar_types, run_id: str) -> dict
     # a new project's first batch is read while the server makes it; no more,
     # so that the calls before the import do not wait on the interpreter lock
     first = tasks.FIRST_IMPORT_TASKS
-    ahead = Prefetch(read, sample_ids[:first] if new_project else [], first)
-    try:
-        return _request(
-            api, samples, config, fields, sample_ids, filepaths, plan, ahead.read, run_id
-        )
-    finally:
-        ahead.close()
+    with cycle_collection_paused():  # a request makes millions of objects
+        ahead = Prefetch(read, sample_ids[:first] if new_project else [], first)
+        try:
+            return _request(
+                api, samples, config, fields, sample_ids, filepaths, plan, ahead.read, run_id
+            )
+        finally:
+            ahead.close()
 
 
 def _request(api, samples, config, fields, sample_ids, filepaths, plan, read, run_id) -> dict:

@@ -98,7 +98,7 @@ def run(repeats: int) -> list[dict]:
         times: dict[str, list[float]] = {"during": [], "ahead": [], "after_ahead": []}
         for _ in range(repeats):
             gc.collect()
-            gc.disable()  # as a load does (backend.loading.cycle_collection_paused)
+            gc.disable()  # as a load does (backend.collector.cycle_collection_paused)
             samples = [SampleValues(200, 100, {field.name: raw}) for _, raw, _ in tasks]
             start = time.perf_counter()
             for (sample_id, _, results), sample in zip(tasks, samples):
