@@ -220,8 +220,9 @@ def _under_root(filepaths: Sequence[str], local_files: LocalFiles) -> tuple[str 
     file's path under the document root."""
     if not local_files.enabled or not local_files.document_root:
         return (
-            "Label Studio's local files serving is off here (LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED"
-            "=true and LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT set it up)"
+            "this process has no LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED=true and "
+            "LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT: set them here as Label Studio has them, "
+            "for its local files serving"
         ), {}
     relatives = {}
     resolve = _Resolver()

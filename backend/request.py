@@ -75,9 +75,8 @@ def request_annotations(api, samples, config, scalar_types, run_id: str) -> dict
     new_project = config.project_id is None and config.project_name is None
     # a new project's first batch is read while the server makes it; no more,
     # so that the calls before the import do not wait on the interpreter lock
-    first = tasks.FIRST_IMPORT_TASKS
     with cycle_collection_paused():  # a request makes millions of objects
-        ahead = Prefetch(read, sample_ids[:first] if new_project else [], first)
+        ahead = Prefetch(read, sample_ids[:_CHUNK] if new_project else [], _CHUNK)
         try:
             return _request(
                 api, samples, config, fields, sample_ids, filepaths, plan, ahead.read, run_id
@@ -242,17 +241,15 @@ def _roll_back(connection, project_id: int, title: str, run_id: str, error) -> N
         )
 
 
-def _chunks(items, first: int = _CHUNK):
-    """``items`` in chunks of ``_CHUNK``, the first of ``first``.
+def _chunks(items):
+    """``items`` in chunks of ``_CHUNK``.
 
     Example:
-        >>> [len(chunk) for chunk in _chunks(list(range(2500)), first=200)]
-        [200, 1000, 1000, 300]
+        >>> [len(chunk) for chunk in _chunks(list(range(2500)))]
+        [1000, 1000, 500]
     """
-    start, size = 0, first
-    while start < len(items):
-        yield items[start : start + size]
-        start, size = start + size, _CHUNK
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
 
 
 def _existing(config, fields: list[FieldSchema]) -> list[FieldSchema]:
@@ -270,8 +267,7 @@ def _read_chunk(samples, existing: list[FieldSchema], sample_ids: list[str]) -> 
 def _sample_tasks(read: Callable[[list], dict], sample_ids, urls, existing, id_map):
     """Each sample as its task needs it, read a chunk at a time."""
     url_of = dict(zip(sample_ids, urls))
-    # the first chunk makes the first (smaller) import batch
-    for chunk in _chunks(sample_ids, first=tasks.FIRST_IMPORT_TASKS):
+    for chunk in _chunks(sample_ids):
         for sample_id, sample in read(chunk).items():
             for f in existing:
                 id_map.setdefault(f.name, {})[sample_id] = label_ids(sample, f)

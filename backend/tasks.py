@@ -30,9 +30,12 @@ SENT_IMPORT_ID = 510000
 annotation's ``import_id``, so that a load knows the annotation the run sent."""
 EXISTING_LABELS = ("predictions", "annotations")
 TASKS_PER_IMPORT = 1000
-FIRST_IMPORT_TASKS = 200
-"""The first batch is smaller, so that Label Studio begins importing sooner
-and the next batch is read, converted and encoded while it does."""
+"""Tasks a batch holds at most. The first is as big as the others: Label
+Studio takes about as long to import 800 tasks after 200 as 1,000 at once
+(it recounts the project's tasks after each import), so a smaller first
+batch, begun sooner, made requests of 1,000 samples slower (medians of 8
+fresh-process requests, 2026-12-02: 1.95 s with a first batch of 200, 1.81 s
+without)."""
 BYTES_PER_IMPORT = 50 * 1024**2
 _TASKS_PAGE = 1000
 
@@ -222,17 +225,17 @@ def predictions_by_task(connection: Connection, project_id: int) -> dict[int, li
 
 
 def _batches(tasks: Iterable[dict]) -> Iterator[list[dict]]:
-    batch, size, limit = [], 0, min(FIRST_IMPORT_TASKS, TASKS_PER_IMPORT)
+    batch, size = [], 0
     for task in tasks:
         task_size = _approximate_size(task)
         if batch and size + task_size > BYTES_PER_IMPORT:
             yield batch
-            batch, size, limit = [], 0, TASKS_PER_IMPORT
+            batch, size = [], 0
         batch.append(task)
         size += task_size
-        if len(batch) == limit:  # now, not once the next task is made
+        if len(batch) == TASKS_PER_IMPORT:  # now, not once the next task is made
             yield batch
-            batch, size, limit = [], 0, TASKS_PER_IMPORT
+            batch, size = [], 0
     if batch:
         yield batch
 

@@ -108,6 +108,6 @@ def test_a_full_import_batch_goes_before_the_next_task_is_made():
             yield {"data": {"image": f"/data/{len(made)}.png"}}
 
     batches = tasks._batches(task_stream())
-    assert len(next(batches)) == len(made) == tasks.FIRST_IMPORT_TASKS
+    assert len(next(batches)) == len(made) == tasks.TASKS_PER_IMPORT
     assert len(next(batches)) == tasks.TASKS_PER_IMPORT
-    assert len(made) == tasks.FIRST_IMPORT_TASKS + tasks.TASKS_PER_IMPORT
+    assert len(made) == 2 * tasks.TASKS_PER_IMPORT

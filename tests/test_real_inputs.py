@@ -431,8 +431,8 @@ def test_non_finite_confidences_are_sent_and_come_back(label_studio, dataset, tm
 def test_a_request_of_several_imports_makes_one_task_per_sample(
     label_studio, dataset, media_dir, monkeypatch
 ):
-    """1,201 samples go in three imports (the first small, so that Label
-    Studio starts early, then full ones): every sample gets exactly one task
+    """1,201 samples go in two imports (a full one, then the rest): every
+    sample gets exactly one task
     holding its boxes, and an edit in the last import's task reaches the
     dataset while every other sample stays as it was."""
     imported = []
@@ -460,8 +460,7 @@ def test_a_request_of_several_imports_makes_one_task_per_sample(
         ]
     )
     results = annotate(dataset, "many", label_studio, label_field="boxes", classes=["cat", "dog"])
-    first = tasks.FIRST_IMPORT_TASKS
-    assert imported == [first, tasks.TASKS_PER_IMPORT, 1201 - first - tasks.TASKS_PER_IMPORT]
+    assert imported == [tasks.TASKS_PER_IMPORT, 1201 - tasks.TASKS_PER_IMPORT]
 
     held = tasks.task_ids_by_sample(results.connect_to_api().connection, results.project_id)
     assert sorted(held) == sorted(dataset.values("id"))
