@@ -9,13 +9,11 @@ is loaded: their names are part of every run and must not move.
 
 from __future__ import annotations
 
-import difflib
-import inspect
 import logging
 import sys
 import uuid
 import webbrowser
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 import fiftyone.core.fields as fof
 import fiftyone.core.media as fom
@@ -28,6 +26,7 @@ from . import fiftyone_load, incremental, load, projects, request, tasks
 from .client import DEFAULT_TIMEOUT, Connection, LabelStudioError, ServerInfo
 from .collector import cycle_collection_paused
 from .media import MEDIA_MODES
+from .parameters import LOAD_PARAMETERS, did_you_mean, unknown_parameters
 
 logger = logging.getLogger(__name__)
 
@@ -161,8 +160,8 @@ class LabelStudioBackendConfig(foua.AnnotationBackendConfig):
     def load_credentials(self, url=None, api_key=None, annotation_choice=None, **unknown):
         if unknown:  # FiftyOne passes on what a load was given and it does not take
             raise TypeError(
-                f"load_annotations() got {did_you_mean(unknown, _LOAD_PARAMETERS)}, which it "
-                f"does not take; its parameters are {', '.join(_LOAD_PARAMETERS)}. Nothing "
+                f"load_annotations() got {did_you_mean(unknown, LOAD_PARAMETERS)}, which it "
+                f"does not take; its parameters are {', '.join(LOAD_PARAMETERS)}. Nothing "
                 "was changed."
             )
         # the run's own server, unless told otherwise; FiftyOne would replace it
@@ -205,58 +204,6 @@ def without_geometry(schema):
 def _check_choice(name: str, value: Any, choices: Sequence[str]) -> None:
     if value not in choices:
         raise ValueError(f"{name}={value!r} is not one of {', '.join(map(repr, choices))}")
-
-
-def unknown_parameters(config: LabelStudioBackendConfig) -> str | None:
-    """What is wrong with parameters of ``annotate()`` that neither FiftyOne
-    nor this backend takes (FiftyOne would store them with the run, unused:
-    a mistyped ``existing_labels`` would send predictions without a word, a
-    key given as ``token`` would be kept in the database), or None.
-
-    Example:
-        >>> config = LabelStudioBackendConfig("labelstudio", {}, existing_label="annotations")
-        >>> print(unknown_parameters(config))  # doctest: +ELLIPSIS
-        annotate() got existing_label (did you mean existing_labels?), which the Label Studio backend does not take; ...
-    """
-    known = set(inspect.signature(type(config).__init__).parameters) - {"self", "kwargs"}
-    # FiftyOne passes on the annotation config's config_cls when given another
-    unknown = sorted(
-        k for k in vars(config) if not k.startswith("_") and k not in known | {"config_cls"}
-    )
-    if not unknown:
-        return None
-    return (
-        f"annotate() got {did_you_mean(unknown, known)}, which the Label Studio backend does not take; its "
-        f"parameters are {', '.join(sorted(known - {'name', 'label_schema'}))} (the key is "
-        "api_key). Nothing was made."
-    )
-
-
-_LOAD_PARAMETERS = (
-    "dest_field",
-    "unexpected",
-    "cleanup",
-    "annotation_choice",
-    "full",
-    "url",
-    "api_key",
-)
-"""What a load takes (``full``: the plugin's ``load_annotations()`` only)."""
-
-
-def did_you_mean(unknown: Iterable[str], known: Iterable[str]) -> str:
-    """The unknown names, each with the known one it may be a typo of.
-
-    Example:
-        >>> did_you_mean(["dest_feild", "token"], ["dest_field", "api_key"])
-        'dest_feild (did you mean dest_field?), token'
-    """
-    known = sorted(known)
-    named = []
-    for name in unknown:
-        guess = difflib.get_close_matches(name, known, 1)
-        named.append(f"{name} (did you mean {guess[0]}?)" if guess else name)
-    return ", ".join(named)
 
 
 class LabelStudioBackend(foua.AnnotationBackend):
