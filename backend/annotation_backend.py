@@ -26,7 +26,7 @@ from . import fiftyone_load, incremental, load, projects, request, tasks
 from .client import DEFAULT_TIMEOUT, Connection, LabelStudioError, ServerInfo
 from .collector import cycle_collection_paused
 from .media import MEDIA_MODES
-from .parameters import LOAD_PARAMETERS, did_you_mean, unknown_parameters
+from .parameters import unknown_load_parameters, unknown_parameters
 
 logger = logging.getLogger(__name__)
 
@@ -159,11 +159,7 @@ class LabelStudioBackendConfig(foua.AnnotationBackendConfig):
 
     def load_credentials(self, url=None, api_key=None, annotation_choice=None, **unknown):
         if unknown:  # FiftyOne passes on what a load was given and it does not take
-            raise TypeError(
-                f"load_annotations() got {did_you_mean(unknown, LOAD_PARAMETERS)}, which it "
-                f"does not take; its parameters are {', '.join(LOAD_PARAMETERS)}. Nothing "
-                "was changed."
-            )
+            raise TypeError(unknown_load_parameters(unknown))
         # the run's own server, unless told otherwise; FiftyOne would replace it
         # with the annotation config's URL
         self._load_parameters(url=url or self.url, api_key=api_key)

@@ -28,11 +28,27 @@ def unknown_parameters(config) -> str | None:
     if not unknown:
         return None
     parameters = ", ".join(sorted(known - {"name", "label_schema"}))
+    named = did_you_mean(unknown, known | set(_ANNOTATE_PARAMETERS))
     return (
-        f"annotate() got {did_you_mean(unknown, known)}, which the Label Studio backend does "
-        f"not take; its parameters are {parameters} (the key is api_key). Nothing was made."
+        f"annotate() got {named}, which the Label Studio backend does not take; its "
+        f"parameters are {parameters} (the key is api_key). Nothing was made."
     )
 
+
+_ANNOTATE_PARAMETERS = (
+    "label_field",
+    "label_type",
+    "classes",
+    "attributes",
+    "mask_targets",
+    "allow_additions",
+    "allow_deletions",
+    "allow_label_edits",
+    "allow_index_edits",
+    "allow_spatial_edits",
+    "launch_editor",
+)
+"""FiftyOne's own ``annotate()`` parameters: a typo of one reaches the backend."""
 
 LOAD_PARAMETERS = (
     "dest_field",
@@ -44,6 +60,27 @@ LOAD_PARAMETERS = (
     "api_key",
 )
 """What a load takes (``full``: the plugin's ``load_annotations()`` only)."""
+
+
+def unknown_load_parameters(unknown: Iterable[str]) -> str:
+    """The error for parameters a load was given that it does not take
+    (FiftyOne passes them on to the run's ``load_credentials()``).
+
+    Example:
+        >>> unknown_load_parameters(["full"])[:75]
+        'full is a parameter of fiftyone_labelstudio.load_annotations(), which reads'
+    """
+    unknown = list(unknown)
+    if "full" in unknown:  # only the plugin's own load reads just what changed
+        return (
+            "full is a parameter of fiftyone_labelstudio.load_annotations(), which reads only "
+            "the tasks changed since the last load unless full=True; dataset.load_annotations() "
+            "reads every task. Nothing was changed."
+        )
+    return (
+        f"load_annotations() got {did_you_mean(unknown, LOAD_PARAMETERS)}, which it does not "
+        f"take; its parameters are {', '.join(LOAD_PARAMETERS)}. Nothing was changed."
+    )
 
 
 def did_you_mean(unknown: Iterable[str], known: Iterable[str]) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
 from typing import Any, Callable, Iterable, Mapping
 
 from ..conversions.base import split_region_id
@@ -60,25 +59,21 @@ class SentResults:
 
 def _imported_as_is(annotation: Mapping) -> bool:
     """Whether an annotation is the one a request imported, not updated
-    since (Label Studio stamps both times when it imports it).
+    since: Label Studio imports annotations without an ``updated_by``, and
+    sets it on every update (a time would not tell: a script may update an
+    annotation within the second it was imported).
 
     Example:
-        >>> a = {"import_id": SENT_IMPORT_ID, "created_at": "2026-12-01T10:00:00.100Z"}
-        >>> _imported_as_is({**a, "updated_at": "2026-12-01T10:00:00.102Z"})
-        True
-        >>> _imported_as_is({**a, "updated_at": "2026-12-01T10:05:00Z"})
-        False
+        >>> a = {"import_id": SENT_IMPORT_ID, "updated_by": None}
+        >>> _imported_as_is(a), _imported_as_is({**a, "updated_by": 1}), _imported_as_is({"import_id": SENT_IMPORT_ID})
+        (True, False, False)
     """
-    if annotation.get("import_id") != SENT_IMPORT_ID or annotation.get("was_cancelled"):
-        return False
-    try:
-        created, updated = (
-            datetime.fromisoformat(str(annotation[key]).replace("Z", "+00:00"))
-            for key in ("created_at", "updated_at")
-        )
-    except (KeyError, ValueError):
-        return False
-    return abs((updated - created).total_seconds()) < 1.0
+    return (
+        annotation.get("import_id") == SENT_IMPORT_ID
+        and not annotation.get("was_cancelled")
+        and "updated_by" in annotation
+        and annotation["updated_by"] is None
+    )
 
 
 class LeftAlone:

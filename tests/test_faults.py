@@ -544,6 +544,7 @@ BAD_INPUT = [
         "got existing_label (did you mean existing_labels",
     ),
     ({"token": "x"}, ValueError, "got token, which the Label Studio backend does not take"),
+    ({"launch_editr": False}, ValueError, "got launch_editr (did you mean launch_editor"),
 ]
 
 
@@ -571,6 +572,8 @@ def test_a_mistyped_load_parameter_is_named_with_the_one_it_may_mean(label_studi
     for load in (load_annotations, fo.Dataset.load_annotations):
         with pytest.raises(TypeError, match=r"got dest_feild \(did you mean dest_field\?\)"):
             load(dataset, "typo", dest_feild="x", api_key=label_studio.pat)
+    with pytest.raises(TypeError, match=r"full is a parameter of fiftyone_labelstudio.load_"):
+        dataset.load_annotations("typo", full=True, api_key=label_studio.pat)
     assert_unchanged(dataset, before)
     assert dataset.load_annotation_results("typo").last_load is None
 

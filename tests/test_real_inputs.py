@@ -788,21 +788,43 @@ def test_an_imported_annotation_nobody_touched_keeps_fiftyone_edits(
     """With ``existing_labels="annotations"``, the annotation the request
     imported counts as an annotator's; while nobody has updated it, it is
     what was sent, so a box moved in FiftyOne since stays moved, unstamped
-    (the load undid the move, as the import's user's edit)."""
-    [path] = write_images(media_dir, [(40, 30)])
-    boxes = [
-        fol.Detection(label="cat", bounding_box=[0.1 + 0.4 * i, 0.1, 0.3, 0.3]) for i in (0, 1)
-    ]
-    dataset.add_sample(fo.Sample(filepath=path, gt=fol.Detections(detections=boxes)))
-    annotate(
+    (the load undid the move, as the import's user's edit). One updated at
+    once (by a script, within the second of the import) is the annotator's
+    version whole: its move of the other box loads."""
+    paths = write_images(media_dir, [(40, 30)] * 2)
+    dataset.add_samples(
+        [
+            fo.Sample(
+                filepath=path,
+                gt=fol.Detections(
+                    detections=[
+                        fol.Detection(label="cat", bounding_box=[0.1 + 0.4 * i, 0.1, 0.3, 0.3])
+                        for i in (0, 1)
+                    ]
+                ),
+            )
+            for path in paths
+        ]
+    )
+    results = annotate(
         dataset, "imported", label_studio, label_field="gt", classes=["cat"],
         existing_labels="annotations",
     )  # fmt: skip
-    sample = dataset.first()
-    sample.gt.detections[0].bounding_box = [0.2, 0.2, 0.3, 0.3]
-    sample.save()
+    untouched_id, updated_id = dataset.values("id")
+    annotator = Annotator(label_studio.url, label_studio.pat)
+    [annotation] = annotator.tasks(results.project_id)[updated_id]["annotations"]
+    result = annotation["result"]
+    result[1]["value"]["x"] += 10.0
+    annotator.ls.annotations.update(id=annotation["id"], result=result)
+    for sample in dataset:
+        sample.gt.detections[0].bounding_box = [0.2, 0.2, 0.3, 0.3]
+        sample.save()
     before = frozen(dataset, ["gt"])
 
     report = load(dataset, "imported")
-    assert_values_equal(frozen(dataset, ["gt"]), before, "untouched task")
-    assert (report["edited"], report["kept"]) == (0, 1)
+    after = frozen(dataset, ["gt"])
+    assert_values_equal(after[untouched_id], before[untouched_id], "untouched task")
+    first, second = after[updated_id]["gt"].detections
+    assert first.bounding_box == pytest.approx([0.1, 0.1, 0.3, 0.3], abs=1e-9)
+    assert second.bounding_box == pytest.approx([0.6, 0.1, 0.3, 0.3], abs=1e-9)
+    assert (report["edited"], report["kept"]) == (2, 1)
