@@ -57,6 +57,24 @@ def frozen(dataset, names=FIELDS):
     return snapshot(dataset, names)
 
 
+def add_boxed(dataset, paths, boxes, field="gt", label="cat"):
+    """One sample per image path, each with the same boxes (``[x, y, w, h]``,
+    relative) of one class in a detections field."""
+    dataset.add_samples(
+        [
+            fo.Sample(
+                filepath=path,
+                **{
+                    field: fol.Detections(
+                        detections=[fol.Detection(label=label, bounding_box=b) for b in boxes]
+                    )
+                },
+            )
+            for path in paths
+        ]
+    )
+
+
 def by_id(labels):
     return {label.id: label for label in labels}
 
@@ -541,18 +559,7 @@ def test_a_sample_deleted_since_the_request_is_left_out_of_the_load(
 ):
     """An annotated sample deleted from the dataset since the request: the
     load says so and loads the rest (FiftyOne's load crashed on it)."""
-    paths = write_images(media_dir, [(40, 30)] * 3)
-    dataset.add_samples(
-        [
-            fo.Sample(
-                filepath=path,
-                gt=fol.Detections(
-                    detections=[fol.Detection(label="cat", bounding_box=[0.1, 0.1, 0.3, 0.3])]
-                ),
-            )
-            for path in paths
-        ]
-    )
+    add_boxed(dataset, write_images(media_dir, [(40, 30)] * 3), [[0.1, 0.1, 0.3, 0.3]])
     results = annotate(dataset, "deleted", label_studio, label_field="gt", classes=["cat"])
     annotator = Annotator(label_studio.url, label_studio.pat)
     by_sample = annotator.tasks(results.project_id)
@@ -711,18 +718,10 @@ def test_a_label_edited_in_fiftyone_since_the_request_is_kept_where_the_annotato
     the annotator moved takes the annotator's edit."""
     if read == "snapshot":
         request.getfixturevalue("snapshot_exports")
-    paths = write_images(media_dir, [(40, 30)] * 2)
-    boxes = [[0.1, 0.1, 0.3, 0.3], [0.5, 0.5, 0.3, 0.3]]
-    dataset.add_samples(
-        [
-            fo.Sample(
-                filepath=path,
-                gt=fol.Detections(
-                    detections=[fol.Detection(label="cat", bounding_box=b) for b in boxes]
-                ),
-            )
-            for path in paths
-        ]
+    add_boxed(
+        dataset,
+        write_images(media_dir, [(40, 30)] * 2),
+        [[0.1, 0.1, 0.3, 0.3], [0.5, 0.5, 0.3, 0.3]],
     )
     results = annotate(dataset, "since", label_studio, label_field="gt", classes=["cat"])
     for sample in dataset:  # edited in FiftyOne: the first box moved, the second relabeled
@@ -791,20 +790,10 @@ def test_an_imported_annotation_nobody_touched_keeps_fiftyone_edits(
     (the load undid the move, as the import's user's edit). One updated at
     once (by a script, within the second of the import) is the annotator's
     version whole: its move of the other box loads."""
-    paths = write_images(media_dir, [(40, 30)] * 2)
-    dataset.add_samples(
-        [
-            fo.Sample(
-                filepath=path,
-                gt=fol.Detections(
-                    detections=[
-                        fol.Detection(label="cat", bounding_box=[0.1 + 0.4 * i, 0.1, 0.3, 0.3])
-                        for i in (0, 1)
-                    ]
-                ),
-            )
-            for path in paths
-        ]
+    add_boxed(
+        dataset,
+        write_images(media_dir, [(40, 30)] * 2),
+        [[0.1, 0.1, 0.3, 0.3], [0.5, 0.1, 0.3, 0.3]],
     )
     results = annotate(
         dataset, "imported", label_studio, label_field="gt", classes=["cat"],
