@@ -13,6 +13,7 @@ import logging
 import sys
 import uuid
 import webbrowser
+from datetime import datetime, timezone
 from typing import Any, Sequence
 
 import fiftyone.core.fields as fof
@@ -280,7 +281,7 @@ class LabelStudioBackend(foua.AnnotationBackend):
             made["media_mode"],
             run_id=run_id,
             created_tasks=made["created_tasks"],
-            sent_at=made["sent_at"],
+            sent_at=datetime.now(timezone.utc).isoformat(),  # the request is done
             backend=self,
         )
         if launch_editor:

@@ -14,11 +14,12 @@ import logging
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import datetime, timezone
+from functools import partial
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from ..conversions import FieldSchema, LoadedSample, family_of, labels_of, load_sample
 from ..conversions.attributes import ANNOTATED_AT, ANNOTATOR
-from ..conversions.base import MALFORMED, derived_label_id, sent_results, split_region_id
+from ..conversions.base import MALFORMED, label_id_of, sent_results, split_region_id
 from .dataset_io import SampleValues, settle_mask_file
 from .sent_labels import LeftAlone
 from .stored_labels import StoredLabelIndex, same_label
@@ -308,19 +309,14 @@ def _convert(
         and modified is not None
         and modified > references.sent_at
     )
-    alone: list[LeftAlone] = []  # made when first needed
+    alone = None
 
-    def left_alone() -> LeftAlone:
-        if not alone:
-            alone.append(
-                LeftAlone(
-                    annotation,
-                    lambda: references.sent(task),
-                    references.written,
-                    _label_id_of(fields, frame),
-                )
-            )
-        return alone[0]
+    def left_alone() -> LeftAlone:  # made when first needed
+        nonlocal alone
+        if alone is None:
+            sent = partial(references.sent, task)
+            alone = LeftAlone(annotation, sent, references.written, _label_id_of(fields, frame))
+        return alone
 
     for f in fields:
         if f.label_type == "scalar":
@@ -372,11 +368,11 @@ def _label_id_of(fields: Sequence[FieldSchema], frame) -> Callable[[dict], str |
 
     def label_id(result: dict) -> str | None:
         region_id = str(result.get("id"))
-        own, _ = split_region_id(region_id)
+        own, _ = split_region_id(region_id)  # of a part too: the parts of one label
         name = field_of.get(result.get("from_name"))
         if own is not None or name is None:
             return own
-        return derived_label_id(frame, name, region_id)
+        return label_id_of(region_id, frame, name)
 
     return label_id
 

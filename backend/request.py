@@ -10,7 +10,6 @@ or leaves nothing behind.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
 from functools import partial
 from typing import Any, Callable
 
@@ -135,7 +134,6 @@ def _request(api, samples, config, fields, sample_ids, filepaths, plan, read, ru
         "id_map": id_map,
         "media_mode": plan.mode,
         "created_tasks": created,
-        "sent_at": datetime.now(timezone.utc).isoformat(),
     }
 
 
@@ -181,7 +179,6 @@ def _append(
         "id_map": id_map,
         "media_mode": plan.mode,
         "created_tasks": created,
-        "sent_at": datetime.now(timezone.utc).isoformat(),
     }
 
 
