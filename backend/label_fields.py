@@ -104,13 +104,12 @@ def unlisted_classes(samples, fields) -> str | None:
     """The error for labels of existing fields whose class the field's
     classes lack, or which have none: Label Studio would show them without a
     class, or (where it validates predictions) refuse the whole import. None
-    if there are none. Frame-level fields are not checked."""
+    if there are none."""
     counted = [
         f
         for f in fields
         if f.classes
         and f.label_type not in ("scalar", "segmentation")
-        and not f.is_frame_field
         and samples.get_field(f.name) is not None
     ]
     for f in counted:
@@ -118,8 +117,10 @@ def unlisted_classes(samples, fields) -> str | None:
         counts = samples.exists(f.name).count_values(path)
         unlisted = {c: n for c, n in counts.items() if c not in f.classes}
         if unlisted:
+            count = sum(unlisted.values())
             return (
-                f"{sum(unlisted.values())} labels of '{f.name}' have a class its classes do not "
+                f"{count} {'label' if count == 1 else 'labels'} of '{f.name}' "
+                f"{'has' if count == 1 else 'have'} a class its classes do not "
                 f"list ({', '.join(repr(c) for c in sorted(unlisted, key=str))}): Label Studio "
                 "would show them without one, or refuse them. Add those classes to the "
                 "field's classes, or leave those labels out of the view (filter_labels)"

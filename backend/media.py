@@ -281,14 +281,31 @@ def media_urls(
     """The URL each media file has in Label Studio, in the order given;
     ``progress(n)`` is told how many are placed so far. A ``new_project``
     has no storages yet to look for."""
+    if plan.mode == "local_storage":
+        covered = [] if new_project else _storage_paths(connection, project_id)
+        _connect_local_storages(connection, project_id, filepaths, local_files, plan, covered)
+    urls = known_urls(filepaths, plan)
+    return (
+        _upload(connection, project_id, filepaths, sample_ids, progress) if urls is None else urls
+    )
+
+
+def known_urls(filepaths: Sequence[str], plan: MediaPlan) -> list[str] | None:
+    """The URLs the media will have in Label Studio, where they are known
+    before they are placed (URLs, local files); None for uploads.
+
+    Example:
+        >>> known_urls(["/root/a b.png"], MediaPlan("local_storage", "", {"/root/a b.png": "a b.png"}))
+        ['/data/local-files/?d=a%20b.png']
+    """
     if plan.mode == "url":
         return list(filepaths)
     if plan.mode == "local_storage":
-        covered = [] if new_project else _storage_paths(connection, project_id)
-        return _local_storage_urls(
-            connection, project_id, filepaths, local_files, plan.relatives, covered
-        )
-    return _upload(connection, project_id, filepaths, sample_ids, progress)
+        return [
+            f"/data/local-files/?d={quote(plan.relatives[path].replace(os.sep, '/'))}"
+            for path in filepaths
+        ]
+    return None
 
 
 def storage_folders(relatives: Sequence[str]) -> list[str]:
@@ -307,14 +324,14 @@ def storage_folders(relatives: Sequence[str]) -> list[str]:
     return sorted(os.path.commonpath(folders) for folders in by_top.values())
 
 
-def _local_storage_urls(
-    connection, project_id, filepaths, local_files, by_path, covered: list[str]
-) -> list[str]:
+def _connect_local_storages(
+    connection, project_id, filepaths, local_files, plan: MediaPlan, covered: list[str]
+) -> None:
     # Label Studio serves a file through any storage of the project whose
     # folder holds it (``covered``: the folders of those it has): storages
     # scoped to the deepest folders holding the media, never wider, and not
     # made twice for one folder
-    relatives = [by_path[path] for path in filepaths]  # resolved by plan_media
+    relatives = [plan.relatives[path] for path in filepaths]  # resolved by plan_media
     for folder in storage_folders(relatives):
         path = os.path.join(local_files.document_root, folder)
         if any(os.path.commonpath([c, path]) == c for c in covered):
@@ -342,9 +359,6 @@ def _local_storage_urls(
                     json=storage,
                 )
         covered.append(path)
-    return [
-        f"/data/local-files/?d={quote(relative.replace(os.sep, '/'))}" for relative in relatives
-    ]
 
 
 def _storage_paths(connection, project_id) -> list[str]:

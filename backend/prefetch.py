@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from typing import Callable, Iterable, Iterator, Sequence, TypeVar
+from typing import Callable, Generic, Iterable, Iterator, Sequence, TypeVar
 
 T = TypeVar("T")
 
@@ -63,48 +63,66 @@ class Prefetch:
         self._thread.join()
 
 
-def read_ahead(items: Iterable[T]) -> Iterator[T]:
-    """Yields ``items``, making the next one in a thread while the caller
-    works on the current one (never more than one ahead): a request reads
-    and converts the next batch of samples while Label Studio imports the
-    last. An error making an item is raised where that item would have been
-    yielded; the thread stops when the caller stops iterating.
+class ReadAhead(Generic[T]):
+    """The items of ``items``, made in a thread from construction on, never
+    more than one ahead of the caller: a request makes its first batch of
+    tasks while Label Studio makes the project, and each next one while it
+    imports the last. An error making an item is raised where that item
+    would have been yielded. Iterate once; the thread stops when the
+    iteration ends or :meth:`close` is called (also when nothing was taken).
 
     Example:
-        >>> list(read_ahead(iter([1, 2, 3])))
+        >>> with ReadAhead(iter([1, 2, 3])) as items:
+        ...     list(items)
         [1, 2, 3]
     """
-    made: queue.Queue = queue.Queue()
-    stop = threading.Event()
-    done = object()
 
-    def make() -> None:
+    _DONE = object()
+
+    def __init__(self, items: Iterable[T]):
+        self._made: queue.Queue = queue.Queue()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._make, args=(items,), name="labelstudio-read-ahead", daemon=True
+        )
+        self._thread.start()
+
+    def _make(self, items: Iterable[T]) -> None:
         try:
             for item in items:
-                made.put((item, None))
-                made.join()  # until the caller takes it
-                if stop.is_set():
+                self._made.put((item, None))
+                self._made.join()  # until the caller takes it
+                if self._stop.is_set():
                     return
-            made.put((done, None))
+            self._made.put((self._DONE, None))
         except BaseException as error:  # raised in the caller's thread
-            made.put((done, error))
+            self._made.put((self._DONE, error))
 
-    thread = threading.Thread(target=make, name="labelstudio-read-ahead", daemon=True)
-    thread.start()
-    try:
-        while True:
-            item, error = made.get()
-            made.task_done()
-            if error is not None:
-                raise error
-            if item is done:
-                return
-            yield item
-    finally:
-        stop.set()
-        while thread.is_alive():  # an item made after the caller stopped
+    def __iter__(self) -> Iterator[T]:
+        try:
+            while not self._stop.is_set():
+                item, error = self._made.get()
+                self._made.task_done()
+                if error is not None:
+                    raise error
+                if item is self._DONE:
+                    return
+                yield item
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stops making items, after the one being made."""
+        self._stop.set()
+        while self._thread.is_alive():  # an item made after the caller stopped
             try:
-                made.get(timeout=0.05)
-                made.task_done()
+                self._made.get(timeout=0.05)
+                self._made.task_done()
             except queue.Empty:
                 pass
+
+    def __enter__(self) -> ReadAhead[T]:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

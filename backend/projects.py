@@ -83,14 +83,18 @@ def create_project(
     that a request never makes two."""
     for attempt in range(2):
         try:
-            project = connection.call(
-                lambda: connection.sdk.projects.create(
-                    title=title, label_config=label_config, description=about, **settings
-                ),
+            project = connection.request(
+                "POST",
+                "api/projects",
                 f"create project {title!r}",
-                creates=True,
+                json={
+                    "title": title,
+                    "label_config": label_config,
+                    "description": about,
+                    **settings,
+                },
             )
-            return project.id
+            return project["id"]
         except UnknownOutcome:
             made = find_project(connection, title, request_id)
             if made is not None:

@@ -10,6 +10,7 @@ or leaves nothing behind.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Future
 from functools import partial
 from typing import Any, Callable
 
@@ -31,8 +32,8 @@ from .client import LabelStudioError
 from .collector import cycle_collection_paused
 from .dataset_io import SampleValues, all_slices, ensure_metadata, label_class, read_samples
 from .label_fields import existing_fields, unlisted_classes
-from .media import LocalFiles, check_files_exist, media_urls, plan_media
-from .prefetch import Prefetch
+from .media import LocalFiles, check_files_exist, known_urls, media_urls, plan_media
+from .prefetch import ReadAhead
 from .progress import report
 
 logger = logging.getLogger(__name__)
@@ -70,31 +71,70 @@ def request_annotations(api, samples, config, scalar_types, run_id: str) -> dict
         encodings = all_slices(samples).values("metadata.encoding_str")
     local_files = LocalFiles.from_environment()
     plan = plan_media(filepaths, config.media, local_files, encodings)
-    read = partial(_read_chunk, samples, _existing(config, fields))
-    new_project = config.project_id is None and config.project_name is None
-    # a new project's first batch is read while the server makes it; no more,
-    # so that the calls before the import do not wait on the interpreter lock
     with cycle_collection_paused():  # a request makes millions of objects
-        ahead = Prefetch(read, sample_ids[:_CHUNK] if new_project else [], _CHUNK)
-        try:
-            return _request(
-                api, samples, config, fields, sample_ids, filepaths, plan, ahead.read, run_id
-            )
-        finally:
-            ahead.close()
+        return _request(api, samples, config, fields, sample_ids, filepaths, plan, run_id)
 
 
-def _request(api, samples, config, fields, sample_ids, filepaths, plan, read, run_id) -> dict:
+class _Tasks:
+    """The tasks of samples to send, made in a thread from construction on,
+    one import batch ahead (:class:`.prefetch.ReadAhead`): the first batch
+    while the server makes the project, where the media's URLs are known
+    before they are placed (URLs, local files; an upload's once it is in).
+    ``id_map`` and ``report`` fill as the batches are made."""
+
+    def __init__(self, samples, config, fields, sample_ids, filepaths, plan):
+        self.id_map: dict[str, dict] = {}
+        self.report = tasks.ImportReport()
+        self.sample_ids = sample_ids
+        self._urls: Future = Future()
+        known = known_urls(filepaths, plan)
+        if known is not None:
+            self._urls.set_result(known)
+        existing = _existing(config, fields)
+        read = partial(_read_chunk, samples, existing)
+        stream = _sample_tasks(read, sample_ids, self._urls, existing, self.id_map)
+        made = (tasks.task_of(s, fields, config.existing_labels, self.report) for s in stream)
+        self.batches = ReadAhead(tasks.encoded_batches(made))
+
+    def placed(self, urls: list[str]) -> None:
+        """The media's URLs, now that they are placed."""
+        if not self._urls.done():
+            self._urls.set_result(urls)
+
+    def close(self) -> None:
+        self._urls.cancel()  # a batch waiting on URLs that never came stops
+        self.batches.close()
+
+    def __enter__(self) -> _Tasks:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _request(api, samples, config, fields, sample_ids, filepaths, plan, run_id) -> dict:
     connection = api.connection
     # a key that does not work fails the first call, which makes nothing
     orphans.delete_pending(connection)
-
-    target = projects.find_target(connection, config.project_id, config.project_name)
-    if target is not None:
-        return _append(
-            connection, target, samples, config, fields, sample_ids, filepaths, plan, read
+    new_project = config.project_id is None and config.project_name is None
+    # a new project's tasks are made from now on, while the server makes it
+    made = _Tasks(samples, config, fields, sample_ids, filepaths, plan) if new_project else None
+    try:
+        target = projects.find_target(connection, config.project_id, config.project_name)
+        if target is not None:
+            return _append(connection, target, samples, config, fields, sample_ids, filepaths, plan)
+        # a project_name no project has yet: a new project too
+        made = made or _Tasks(samples, config, fields, sample_ids, filepaths, plan)
+        return _create(
+            connection, samples, config, fields, sample_ids, filepaths, plan, run_id, made
         )
+    finally:
+        if made is not None:
+            made.close()
 
+
+def _create(connection, samples, config, fields, sample_ids, filepaths, plan, run_id, made) -> dict:
+    """The run in a new project, its tasks ``made``."""
     dataset_name = samples._root_dataset.name
     title = projects.unique_title(
         connection, config.project_name or projects.default_title(dataset_name)
@@ -111,19 +151,7 @@ def _request(api, samples, config, fields, sample_ids, filepaths, plan, read, ru
     )
     try:
         report(0.0, f"Project {title!r} created; placing media ({plan.reason})")
-        id_map: dict[str, dict] = {}
-        created = _send(
-            connection,
-            project_id,
-            config,
-            fields,
-            sample_ids,
-            filepaths,
-            plan,
-            read,
-            id_map,
-            new_project=True,
-        )
+        created = _send(connection, project_id, filepaths, plan, made, new_project=True)
     except BaseException as error:
         _roll_back(connection, project_id, title, run_id, error)
         raise
@@ -131,15 +159,13 @@ def _request(api, samples, config, fields, sample_ids, filepaths, plan, read, ru
     return {
         "project_id": project_id,
         "sample_ids": list(sample_ids),
-        "id_map": id_map,
+        "id_map": made.id_map,
         "media_mode": plan.mode,
         "created_tasks": created,
     }
 
 
-def _append(
-    connection, project, samples, config, fields, sample_ids, filepaths, plan, read
-) -> dict:
+def _append(connection, project, samples, config, fields, sample_ids, filepaths, plan) -> dict:
     """The run's samples into an existing project: its labeling config grown
     by the run's fields, classes and attributes; the samples it already holds
     not sent again (their tasks serve this run too)."""
@@ -156,9 +182,9 @@ def _append(
     try:
         if new:
             new_ids, new_paths = (list(v) for v in zip(*new))
-            created = _send(
-                connection, project_id, config, fields, new_ids, new_paths, plan, read, id_map
-            )
+            with _Tasks(samples, config, fields, new_ids, new_paths, plan) as made:
+                created = _send(connection, project_id, new_paths, plan, made)
+            id_map = made.id_map
         # the labels of the samples already there are known to this run too
         known = _existing(config, fields)
         for chunk in _chunks([sid for sid in sample_ids if sid in held]):
@@ -182,45 +208,27 @@ def _append(
     }
 
 
-def _send(
-    connection,
-    project_id,
-    config,
-    fields,
-    sample_ids,
-    filepaths,
-    plan,
-    read,
-    id_map,
-    new_project=False,
-):
-    """Places the samples' media and imports their tasks; returns the task
-    ids. ``read(ids)`` reads samples (see :func:`_read_chunk`)."""
-    local_files = LocalFiles.from_environment()
+def _send(connection, project_id, filepaths, plan, made: _Tasks, new_project=False) -> list[int]:
+    """Places the media and imports the tasks ``made``; returns the task ids."""
+    total = len(made.sample_ids)
     urls = media_urls(
         connection,
         project_id,
         filepaths,
-        sample_ids,
+        made.sample_ids,
         plan,
-        local_files,
-        lambda done: report(
-            0.5 * done / len(filepaths), f"Uploaded {done} of {len(filepaths)} media files"
-        ),
+        LocalFiles.from_environment(),
+        lambda done: report(0.5 * done / total, f"Uploaded {done} of {total} media files"),
         new_project,
     )
-    import_report = tasks.ImportReport()
-    stream = _sample_tasks(read, sample_ids, urls, _existing(config, fields), id_map)
-    task_stream = (tasks.task_of(s, fields, config.existing_labels, import_report) for s in stream)
+    made.placed(urls)
     created = tasks.import_tasks(
         connection,
         project_id,
-        task_stream,
-        lambda done: report(
-            0.5 + 0.5 * done / len(sample_ids), f"Imported {done} of {len(sample_ids)} tasks"
-        ),
+        made.batches,
+        lambda done: report(0.5 + 0.5 * done / total, f"Imported {done} of {total} tasks"),
     )
-    for sample_id, problem in import_report.problems:
+    for sample_id, problem in made.report.problems:
         logger.warning("Sample %s: %s", sample_id, problem.message)
     return created
 
@@ -261,13 +269,17 @@ def _read_chunk(samples, existing: list[FieldSchema], sample_ids: list[str]) -> 
     return read_samples(all_slices(samples), sample_ids, existing)
 
 
-def _sample_tasks(read: Callable[[list], dict], sample_ids, urls, existing, id_map):
-    """Each sample as its task needs it, read a chunk at a time."""
-    url_of = dict(zip(sample_ids, urls))
+def _sample_tasks(read: Callable[[list], dict], sample_ids, urls: Future, existing, id_map):
+    """Each sample as its task needs it, read a chunk at a time (the first
+    before ``urls``, the media's URLs in the order of ``sample_ids``, are
+    known)."""
+    url_of = None
     for chunk in _chunks(sample_ids):
         for sample_id, sample in read(chunk).items():
             for f in existing:
                 id_map.setdefault(f.name, {})[sample_id] = label_ids(sample, f)
+            if url_of is None:
+                url_of = dict(zip(sample_ids, urls.result()))
             frame = sample.frame(sample_id)
             yield tasks.SampleTask(sample_id, url_of[sample_id], frame, sample.values)
 

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 from fiftyone_labelstudio.backend import tasks
-from fiftyone_labelstudio.backend.prefetch import Prefetch, read_ahead
+from fiftyone_labelstudio.backend.prefetch import Prefetch, ReadAhead
 
 
 def test_reads_ahead_and_answers_like_a_direct_read():
@@ -65,7 +65,7 @@ def test_the_next_batch_is_made_while_the_caller_sends_this_one():
             yield n
 
     sent = []
-    for batch in read_ahead(batches()):
+    for batch in ReadAhead(batches()):
         if batch == 0:  # the caller is busy with batch 0: batch 1 gets made meanwhile
             assert second_made.wait(10)
         sent.append(batch)
@@ -79,7 +79,7 @@ def test_an_error_making_a_batch_is_raised_in_its_place_and_a_stop_stops_the_thr
 
     got = []
     with pytest.raises(ValueError, match="sample 2"):
-        for batch in read_ahead(batches()):
+        for batch in ReadAhead(batches()):
             got.append(batch)
     assert got == [1]
 
@@ -90,7 +90,7 @@ def test_an_error_making_a_batch_is_raised_in_its_place_and_a_stop_stops_the_thr
             made.append(len(made))
             yield made[-1]
 
-    for batch in read_ahead(endless()):
+    for batch in ReadAhead(endless()):
         if batch == 2:
             break  # e.g. Label Studio refused the import
     count = len(made)
@@ -111,3 +111,18 @@ def test_a_full_import_batch_goes_before_the_next_task_is_made():
     assert len(next(batches)) == len(made) == tasks.TASKS_PER_IMPORT
     assert len(next(batches)) == tasks.TASKS_PER_IMPORT
     assert len(made) == 2 * tasks.TASKS_PER_IMPORT
+
+
+def test_a_read_ahead_closed_before_anything_was_taken_stops_its_thread():
+    made = []
+
+    def endless():
+        while True:
+            made.append(len(made))
+            yield made[-1]
+
+    with ReadAhead(endless()):
+        pass  # e.g. Label Studio could not make the project
+    count = len(made)
+    assert not any(t.name == "labelstudio-read-ahead" for t in threading.enumerate())
+    assert count <= 2 and len(made) == count

@@ -281,6 +281,23 @@ def test_fiftyone_annotate_refuses_temporal_and_the_plugin_says_why(dataset, med
     assert dataset.list_annotation_runs() == []
 
 
+def test_frame_labels_of_classes_the_schema_does_not_list_are_refused_at_request(
+    dataset, label_studio, media_dir
+):
+    """As for images: tracks of a class the schema lacks stop the request
+    before anything is made, counted by frame label."""
+    video_dataset(dataset, media_dir, count=1)
+    schema = {"frames.gt": {"type": "detections", "classes": ["car"]}}
+    before = {p.id for p in Annotator(label_studio.url, label_studio.pat).ls.projects.list()}
+    with pytest.raises(
+        ValueError,
+        match=r"11 labels of 'frames.gt' have a class its classes do not list \('person'\)",
+    ):
+        request(dataset, "v8", label_studio, label_schema=schema)
+    after = {p.id for p in Annotator(label_studio.url, label_studio.pat).ls.projects.list()}
+    assert after == before and dataset.list_annotation_runs() == []
+
+
 def test_a_video_the_browser_cannot_play_is_named_before_anything_is_made(
     dataset, label_studio, media_dir
 ):
