@@ -841,6 +841,9 @@ def start_label_studio(
     }
     env.update(
         LABEL_STUDIO_BASE_DATA_DIR=data_dir,
+        # its config dir (a user_id file) too, also for callers that did not
+        # isolate_fiftyone() first
+        XDG_CONFIG_HOME=os.path.join(data_dir, "config"),
         SECRET_KEY=_derived(data_dir, "secret-key"),
         LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED="true",
         LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT=document_root,
