@@ -409,8 +409,17 @@ def _body(response: httpx.Response) -> Any:
 
 
 def _detail(body: Any) -> str:
+    """What an error answer says; Label Studio's "Validation error" says why
+    only in its ``validation_errors``.
+
+    Example:
+        >>> _detail({"detail": "Validation error", "validation_errors": {"path": ["not under root"]}})
+        "Validation error: {'path': ['not under root']}"
+    """
     if isinstance(body, dict):
-        for key in ("detail", "error", "message", "validation_errors"):
-            if key in body:
-                return str(body[key])
+        said = [str(body[key]) for key in ("detail", "error", "message") if key in body][:1]
+        if body.get("validation_errors"):
+            said.append(str(body["validation_errors"]))
+        if said:
+            return ": ".join(said)
     return str(body)[:500]

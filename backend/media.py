@@ -55,6 +55,10 @@ class LocalFiles:
 
     enabled: bool
     document_root: str | None
+    """The root with its links resolved, which the media's paths are checked against."""
+    root_as_set: str | None = None
+    """The root as Label Studio has it: a storage's path must lie under it as
+    written (Label Studio does not resolve links)."""
 
     @classmethod
     def from_environment(cls, environ=os.environ) -> "LocalFiles":
@@ -62,7 +66,9 @@ class LocalFiles:
         this machine shares with FiftyOne."""
         enabled = environ.get("LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED", "").lower() == "true"
         root = environ.get("LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT") or None
-        return cls(enabled, os.path.realpath(root) if root else None)
+        if not root:
+            return cls(enabled, None)
+        return cls(enabled, os.path.realpath(root), os.path.abspath(root))
 
 
 @dataclass(frozen=True)
@@ -82,7 +88,7 @@ def is_url(path: str) -> bool:
         >>> is_url("https://example.com/a.jpg"), is_url("/data/a.jpg")
         (True, False)
     """
-    return urlparse(path).scheme in _URL_SCHEMES
+    return isinstance(path, str) and urlparse(path).scheme in _URL_SCHEMES
 
 
 def extension(path: str) -> str:
@@ -259,7 +265,14 @@ class _Resolver:
 
 
 def check_files_exist(filepaths: Sequence[str]) -> None:
-    """Raises ValueError naming the missing media, before anything is sent."""
+    """Raises ValueError naming the missing media, or values of the media
+    field that are no path or URL, before anything is sent."""
+    unset = [path for path in filepaths if not isinstance(path, str) or not path]
+    if unset:
+        raise ValueError(
+            f"media_field: {len(unset)} samples hold no file path or URL there (e.g. "
+            f"{unset[0]!r}); give media_field a field of file paths or URLs"
+        )
     missing = [path for path in filepaths if not is_url(path) and not os.path.isfile(path)]
     if missing:
         shown = ", ".join(missing[:5]) + (
@@ -333,9 +346,10 @@ def _connect_local_storages(
     # made twice for one folder
     relatives = [plan.relatives[path] for path in filepaths]  # resolved by plan_media
     for folder in storage_folders(relatives):
-        path = os.path.join(local_files.document_root, folder)
-        if any(os.path.commonpath([c, path]) == c for c in covered):
+        resolved = os.path.join(local_files.document_root, folder)
+        if any(os.path.commonpath([c, resolved]) == c for c in covered):
             continue
+        path = os.path.join(local_files.root_as_set or local_files.document_root, folder)
         storage = {
             "project": project_id,
             "path": path,
@@ -351,14 +365,14 @@ def _connect_local_storages(
                 json=storage,
             )
         except UnknownOutcome:
-            if path not in _storage_paths(connection, project_id):
+            if resolved not in _storage_paths(connection, project_id):
                 connection.request(
                     "POST",
                     "api/storages/localfiles",
                     "connect Label Studio's local files storage",
                     json=storage,
                 )
-        covered.append(path)
+        covered.append(resolved)
 
 
 def _storage_paths(connection, project_id) -> list[str]:

@@ -431,7 +431,7 @@ def _media(ctx, inputs, view) -> None:
 def _folders_state(paths) -> tuple:
     """The modification times of the folders holding the media: a file added
     or removed there changes them."""
-    folders = sorted({os.path.dirname(p) for p in paths if not is_url(p)})
+    folders = sorted({os.path.dirname(p) for p in paths if isinstance(p, str) and not is_url(p)})
     return tuple(os.stat(f).st_mtime_ns if os.path.isdir(f) else None for f in folders)
 
 

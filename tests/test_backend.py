@@ -398,6 +398,25 @@ def test_media_under_the_document_root_are_referenced_not_copied(
     assert response.status_code == 200 and response.content[:4] == b"\x89PNG"
 
 
+def test_a_document_root_that_is_a_link_is_kept_as_set_for_storages(tmp_path):
+    """Label Studio checks a storage's path against its document root as
+    written, without resolving links: the media are located under the
+    resolved root, the storages named under the root as set (a trial's
+    server with ``/data -> /mnt/disk/data`` refused the resolved path)."""
+    from fiftyone_labelstudio.backend.media import LocalFiles
+
+    (tmp_path / "disk" / "data").mkdir(parents=True)
+    (tmp_path / "data").symlink_to(tmp_path / "disk" / "data")
+    local = LocalFiles.from_environment(
+        {
+            "LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED": "true",
+            "LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT": str(tmp_path / "data"),
+        }
+    )
+    assert local.document_root == os.path.realpath(tmp_path / "disk" / "data")
+    assert local.root_as_set == str(tmp_path / "data")
+
+
 def test_local_storage_resolves_links_as_label_studio_serves_them(tmp_path):
     from fiftyone_labelstudio.backend.media import LocalFiles, plan_media
 

@@ -536,6 +536,7 @@ BAD_INPUT = [
     ({"existing_labels": "drafts"}, ValueError, "existing_labels='drafts' is not one of"),
     ({"media": "ftp"}, ValueError, "media='ftp' is not one of"),
     ({"media": "url"}, ValueError, "media='url' needs http"),
+    ({"media_field": "boxes"}, ValueError, "media_field: 1 samples hold no file path or URL"),
     ({"url": "not a url"}, LabelStudioError, "is not a Label Studio URL"),
     ({"timeout": -1}, ValueError, "timeout=-1 must be a positive number"),
     (
