@@ -116,7 +116,7 @@ def json_body(tasks: Sequence[dict]) -> bytes:
 
     Example:
         >>> json_body([{"data": {"image": "café.png"}}, {"data": {}}])
-        b'[{"data":{"image":"caf\xc3\xa9.png"}},{"data":{}}]'
+        b'[{"data":{"image":"caf\\xc3\\xa9.png"}},{"data":{}}]'
     """
     return ("[" + ",".join(map(_ENCODE, tasks)) + "]").encode()
 
